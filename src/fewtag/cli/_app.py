@@ -1,0 +1,96 @@
+"""The one Typer app and the helpers every command shares."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+app = typer.Typer(
+    name="fewtag",
+    help="Tag GitHub issues and other short texts with few or no labelled examples.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console(stderr=True)
+out = Console(soft_wrap=True)  # stdout: tables and results
+T = TypeVar("T")
+
+
+class _State:
+    verbose: bool = False
+    quiet: bool = False
+
+
+state = _State()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks on errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    state.verbose, state.quiet = verbose, quiet
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """A rich progress bar on stderr, silent with ``--quiet`` or when not a terminal."""
+    if state.quiet or not console.is_terminal:
+        yield from items
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        yield from bar.track(items, total=total, description=description)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one red line and exit."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def info(message: str) -> None:
+    if not state.quiet:
+        console.print(message, highlight=False)
+
+
+def run() -> None:
+    """Entry point: a :class:`TaggerError` becomes one red line and exit code 1."""
+    from fewtag.errors import TaggerError
+
+    try:
+        app(standalone_mode=False)
+    except TaggerError as exc:
+        if state.verbose:
+            console.print_exception()
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        console.print("[red]aborted[/]")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if state.verbose:
+            raise
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (rerun with --verbose)",
+                      highlight=False)
+        sys.exit(1)

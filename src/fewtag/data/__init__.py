@@ -1,0 +1,1 @@
+"""Data: the store, importers, text clean-up and dataset preparation."""

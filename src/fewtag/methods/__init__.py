@@ -1,0 +1,5 @@
+"""Tagging methods. Look them up with :func:`fewtag.get_method`."""
+
+from fewtag.methods.base import BaseTagger, load_tagger
+
+__all__ = ["BaseTagger", "load_tagger"]
