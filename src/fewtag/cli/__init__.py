@@ -10,12 +10,6 @@ __all__ = ["app", "main"]
 
 #: Modules that add commands to ``app``; a new command module is listed here.
 COMMAND_MODULES = [
-    "import_cmd",
-    "stats",
-    "prepare",
-    "bench",
-    "train",
-    "predict",
 ]
 
 for _name in COMMAND_MODULES:
