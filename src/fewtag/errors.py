@@ -17,6 +17,9 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "ModelFileError",
+    "GitHubError",
+    "GitHubAuthError",
+    "GitHubNotFoundError",
 ]
 
 
@@ -57,3 +60,23 @@ class ModelNotFoundError(TaggerError, FileNotFoundError):
 
 class ModelFileError(TaggerError, ValueError):
     """A saved model directory is missing files or is corrupt."""
+
+
+class GitHubError(TaggerError, RuntimeError):
+    """The GitHub API could not be reached or answered with an error.
+
+    ``status`` is the HTTP status when there was a response. The message never
+    contains the token.
+    """
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubAuthError(GitHubError, PermissionError):
+    """The token was rejected (401) or lacks a permission (403)."""
+
+
+class GitHubNotFoundError(GitHubError, LookupError):
+    """A repository or issue does not exist, or the token cannot see it (404)."""
