@@ -1,0 +1,13 @@
+"""Sentence embeddings with an offline-first model resolver and a persistent cache.
+
+>>> from fewtag.embed import get_encoder, configure_cache
+>>> configure_cache(None)  # in-process cache only
+
+See :func:`get_encoder` and :meth:`Encoder.encode`.
+"""
+
+from fewtag.embed.cache import CACHE_ENV, EmbeddingCache, configure_cache, text_hash
+from fewtag.embed.encoder import Encoder, clear_encoders, get_encoder, load_sentence_transformer
+
+__all__ = ["get_encoder", "configure_cache", "Encoder", "EmbeddingCache", "clear_encoders",
+           "load_sentence_transformer", "text_hash", "CACHE_ENV"]

@@ -1,0 +1,223 @@
+"""Sentence encoders: load a model offline-first and embed texts in batches.
+
+``get_encoder(model_id)`` resolves a Hub id or a local folder with
+:func:`fewtag.models.resolve_model`, loads it as a sentence-transformers model
+(a plain transformers encoder folder gets mean pooling) and memoises it per
+``(model_id, max_length)``. :meth:`Encoder.encode` returns L2-normalised
+float32 rows, computes only what the cache does not hold, batches texts sorted
+by length and restores the input order. torch is imported only here, lazily.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fewtag.embed.cache import EmbeddingCache, text_hash
+from fewtag.errors import MissingDependencyError, ModelFileError
+
+__all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoders"]
+
+_encoders: dict[tuple[str, int], "Encoder"] = {}
+_lock = threading.Lock()
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_sentence_transformer(path: str | Path, max_length: int = 256, device: str | None = None) -> Any:
+    """A fresh ``SentenceTransformer`` from a local folder.
+
+    A folder without ``modules.json`` (a plain transformers encoder) is
+    wrapped with mean pooling.
+
+    Raises
+    ------
+    MissingDependencyError
+        sentence-transformers is not installed.
+    ModelFileError
+        The folder holds no loadable model.
+    """
+    try:
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MissingDependencyError(
+            "sentence-transformers is needed for encoder methods: pip install 'fewtag[encoders]'"
+        ) from exc
+    hf_logging.disable_progress_bar()
+    path = Path(path)
+    device = device or _device()
+    try:
+        if (path / "modules.json").is_file():
+            model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        else:
+            body = Transformer(str(path), max_seq_length=max_length)
+            pool = Pooling(body.get_embedding_dimension() if hasattr(body, "get_embedding_dimension")
+                           else body.get_word_embedding_dimension(), pooling_mode="mean")
+            model = SentenceTransformer(modules=[body, pool], device=device)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"cannot load a sentence encoder from {path}: {exc}") from exc
+    model.max_seq_length = int(max_length)
+    model.eval()
+    return model
+
+
+class Encoder:
+    """A loaded sentence encoder with a cache.
+
+    Parameters
+    ----------
+    model_id : str
+        The id or folder the user gave (part of the cache key).
+    path : Path
+        The local folder it resolved to.
+    model : SentenceTransformer
+    max_length : int
+        Tokens kept per text.
+    revision : str or None
+        Fingerprint of the weights; ``None`` turns the cache off (fine-tuned
+        in-memory models).
+
+    Attributes
+    ----------
+    dim : int
+        Embedding size.
+    calls : int
+        Forward batches run so far (the cache's tests count them).
+    """
+
+    def __init__(self, model_id: str, path: Path, model: Any, max_length: int, revision: str | None):
+        self.model_id = model_id
+        self.path = Path(path)
+        self.model = model
+        self.max_length = int(max_length)
+        self.revision = revision
+        self.calls = 0
+        # local folders are keyed by their absolute path, so "./m" in two places differs
+        cache_id = str(self.path.resolve()) if Path(model_id).expanduser().is_dir() else model_id
+        self._cache = EmbeddingCache(cache_id, revision, self.max_length) if revision else None
+
+    @property
+    def dim(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64,
+               show_progress: bool = False) -> NDArray[np.float32]:
+        """Embed ``texts``.
+
+        Parameters
+        ----------
+        texts : sequence of str, length n
+        batch_size : int
+        show_progress : bool
+            A rich progress bar over the batches that are computed.
+
+        Returns
+        -------
+        ndarray of shape (n, dim), float32, rows of unit length
+        """
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        hashes = [text_hash(t) for t in texts]
+        found = self._cache.get(hashes) if self._cache is not None else {}
+        todo: dict[str, str] = {}
+        for h, t in zip(hashes, texts):
+            if h not in found and h not in todo:
+                todo[h] = t
+        if todo:
+            vectors = self._embed(list(todo.values()), batch_size, show_progress)
+            new = dict(zip(todo.keys(), vectors))
+            if self._cache is not None:
+                self._cache.put(new)
+            found = {**found, **new}
+        for i, h in enumerate(hashes):
+            out[i] = found[h]
+        return out
+
+    def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
+        """Run the model on ``texts`` (no cache), sorted by length, input order restored."""
+        import torch
+
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if show_progress:
+            from rich.progress import track
+
+            batches = track(batches, description="Embedding")
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                for idx in batches:
+                    self.calls += 1
+                    emb = self.model.encode([texts[i] for i in idx], batch_size=len(idx),
+                                            convert_to_numpy=True, normalize_embeddings=True,
+                                            show_progress_bar=False)
+                    out[idx] = emb
+        finally:
+            self.model.train(was_training)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Encoder({self.model_id!r}, revision={self.revision!r}, max_length={self.max_length})"
+
+
+def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | None = None) -> Encoder:
+    """The encoder for ``model_id``, loaded once per ``(model_id, max_length)``.
+
+    Parameters
+    ----------
+    model_id : str or Path
+        Hub id (resolved offline first) or local folder.
+    max_length : int
+        Tokens kept per text (longer texts are truncated).
+    method : str, optional
+        Named in the error when the model cannot be found.
+
+    Returns
+    -------
+    Encoder
+
+    Raises
+    ------
+    ModelNotFoundError
+        The model is not available offline (raised in well under a second).
+
+    Examples
+    --------
+    >>> enc = get_encoder("sentence-transformers/all-MiniLM-L6-v2")  # doctest: +SKIP
+    >>> enc.encode(["crash on start"]).shape  # doctest: +SKIP
+    (1, 384)
+    """
+    from fewtag.models import model_revision, resolve_model
+
+    key = (str(model_id), int(max_length))
+    with _lock:
+        if key in _encoders:
+            return _encoders[key]
+    path = resolve_model(model_id, method=method)
+    model = load_sentence_transformer(path, max_length)
+    enc = Encoder(str(model_id), path, model, max_length, model_revision(path))
+    with _lock:
+        return _encoders.setdefault(key, enc)
+
+
+def clear_encoders() -> None:
+    """Forget the memoised encoders (tests, or to free memory)."""
+    with _lock:
+        _encoders.clear()
