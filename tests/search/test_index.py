@@ -139,3 +139,15 @@ def test_no_duplicates_means_no_threshold(tmp_path, encoder):
     s.upsert_items([i for i in make_items() if "duplicate" not in i.labels])
     index, _ = build_index(s, encoder)
     assert tune_duplicate_threshold(s, index).threshold is None
+
+
+def test_comments_are_indexed_when_asked(store, encoder):
+    store.conn.executescript("CREATE TABLE comments (repo TEXT, issue_id TEXT, id INTEGER, "
+                             "body TEXT, created_at TEXT);")
+    store.conn.execute("INSERT INTO comments VALUES ('o/r', '6', 1, 'tokenizers tokenizers', 'x')")
+    plain, _ = build_index(store, encoder)
+    with_comments, report = build_index(store, encoder, comments=True)
+    assert report.n_embedded == 6 and with_comments.meta["comments"] is True
+    row = with_comments.position("o/r", "6")
+    assert not np.allclose(plain.vectors[row], with_comments.vectors[row])
+    assert with_comments.keys[row]["hash"] != plain.keys[row]["hash"]

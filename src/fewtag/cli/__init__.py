@@ -10,6 +10,12 @@ __all__ = ["app", "main"]
 
 #: Modules that add commands to ``app``; a new command module is listed here.
 COMMAND_MODULES = [
+    "import_cmd",
+    "stats",
+    "prepare",
+    "train",
+    "predict",
+    "index", "search",
 ]
 
 for _name in COMMAND_MODULES:

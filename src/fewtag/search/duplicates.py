@@ -16,6 +16,7 @@ The threshold maximising F1 is kept in the index's ``meta.json``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -100,4 +101,5 @@ def tune_duplicate_threshold(store: Store, index: SearchIndex,
         correct = np.array([i in pos for i in range(n)], dtype=float)
         truth, n_pos = "labels", len(positives)
     t, p, r, f = _best_f1(nn_score, correct, n_pos)
-    return DuplicateReport(truth, n_pos, n, round(t, 4), round(p, 4), round(r, 4), round(f, 4))
+    # floor, so the pair that set the threshold still reaches it after rounding
+    return DuplicateReport(truth, n_pos, n, math.floor(t * 1e4) / 1e4, round(p, 4), round(r, 4), round(f, 4))

@@ -114,15 +114,15 @@ def item_text(item: Item, *, comments: Sequence[str] = ()) -> str:
 
 
 def _comments_of(store: Store, item: Item) -> list[str]:
-    """Comment bodies when the store keeps comments (the ingestion issue adds them)."""
-    getter = getattr(store, "comments", None)
-    if getter is None:
+    """Comment bodies when the store keeps comments (the GitHub fetch adds a ``comments`` table)."""
+    has = store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='comments'").fetchone()
+    if not has:
         return []
-    try:
-        found = getter(item.repo, item.id)
-    except TypeError:
-        found = getter(item.repo, item.number)
-    return [c if isinstance(c, str) else str(getattr(c, "body", "") or "") for c in found or []]
+    rows = store.conn.execute(
+        "SELECT body FROM comments WHERE repo=? AND issue_id=? ORDER BY created_at, id",
+        (item.repo, item.id))
+    return [r[0] for r in rows if r[0]]
 
 
 def parse_issue_ref(ref: str) -> tuple[str, str]:

@@ -1,0 +1,52 @@
+"""``fewtag index``: build or update the semantic-search index of a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from fewtag.cli._app import app, info, out, progress
+from fewtag.data.store import DEFAULT_STORE
+
+
+@app.command("index")
+def index_cmd(
+    store: Path = typer.Option(Path(DEFAULT_STORE), "--store", help="The SQLite store to index."),
+    model: str = typer.Option(None, "--model", help="Sentence encoder id or folder "
+                              "(default sentence-transformers/all-MiniLM-L6-v2)."),
+    comments: bool = typer.Option(False, "--comments", help="Index comment bodies too."),
+    ivf: str = typer.Option("auto", "--ivf", help="IVF index: auto (from 20k issues), on, off."),
+    prs: bool = typer.Option(False, "--prs", help="Index pull requests too."),
+    max_length: int = typer.Option(256, "--max-length", help="Tokens kept per issue."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Build the FAISS index next to the store; a rerun embeds only new or edited issues."""
+    from fewtag.data.store import Store
+    from fewtag.errors import InputError
+    from fewtag.search.duplicates import tune_duplicate_threshold
+    from fewtag.search.index import build_index, index_folder, load_encoder
+
+    if not store.is_file():
+        raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
+    encoder = load_encoder(model, max_length=max_length)
+    with Store(store) as db:
+        index, report = build_index(db, encoder, comments=comments, ivf=ivf,  # type: ignore[arg-type]
+                                    include_prs=prs,
+                                    progress=lambda it, d, n: progress(it, d, total=n))
+        dup = tune_duplicate_threshold(db, index)
+        index.meta["duplicate"] = dup.to_dict()
+        index.save_meta(index_folder(db.path))
+    if as_json:
+        out.print_json(json.dumps({**report.to_dict(), "duplicate": dup.to_dict()}))
+        return
+    info(f"indexed {report.n_items} issues in {report.path} ({report.kind}; embedded "
+         f"{report.n_embedded}, reused {report.n_reused}, removed {report.n_removed})")
+    if report.kind == "ivf":
+        info(f"IVF nlist={report.nlist} nprobe={report.nprobe} recall@10={report.recall_at_10}")
+    if dup.threshold is None:
+        info("duplicate threshold: not tuned (no issue is labelled 'duplicate')")
+    else:
+        info(f"duplicate threshold {dup.threshold} ({dup.truth}: {dup.n_positive} positives) "
+             f"precision {dup.precision} recall {dup.recall} F1 {dup.f1}")
