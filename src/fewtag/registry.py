@@ -32,6 +32,9 @@ BUILTIN_METHODS: dict[str, str] = {
     "fill-mask": "fewtag.methods.fill_mask:FillMaskTagger",
     "setfit": "fewtag.methods.setfit:SetFitTagger",
     "finetune": "fewtag.methods.finetune:FineTuneTagger",
+    "augmented": "fewtag.methods.augmented:AugmentedTagger",
+    "self-train": "fewtag.methods.self_train:SelfTrainTagger",
+    "uda": "fewtag.methods.uda:UDATagger",
 }
 
 _REGISTERED: dict[str, type] = {}
