@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "train",
     "predict",
     "index", "search",
+    "bench",
 ]
 
 for _name in COMMAND_MODULES:
