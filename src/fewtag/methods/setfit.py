@@ -1,0 +1,285 @@
+"""SetFit: contrastive fine-tuning of a sentence encoder, then a logistic head.
+
+We use **our own loop on sentence-transformers**, not the ``setfit`` library:
+
+* setfit 1.2 pickles its head (``model_head.pkl``); our model folders are
+  safetensors + JSON only;
+* its pair sampler has no multi-label rule of our kind and no hard cap on
+  the number of pairs, and it goes through ``datasets`` + the HF trainer,
+  which is a lot of machinery (and version coupling with sentence-transformers
+  6 / transformers 5) for ~30 lines of torch;
+* we need seeded, CPU-friendly training with a bounded memory footprint.
+
+The algorithm is SetFit's: sample pairs of labelled texts, positive when they
+share at least one label (multi-label) or have the same label, negative when
+they share none; train the body so that the cosine of a pair matches 1 / 0
+(``CosineSimilarityLoss``, i.e. MSE on cosines); then fit logistic regression
+on the normalised embeddings of the fine-tuned body. The number of pairs is
+``min(max_pairs, 2 * num_iterations * n_texts)``; pairs are drawn by sampling
+(never by enumerating all ``n²`` of them), so memory stays bounded on large
+label sets. With no labelled texts (``fit([], [], classes=...)``) the label
+names in a few templates become the training examples; ``label_templates=
+"always"`` adds them to real examples as well.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from safetensors.numpy import load_file, save_file
+
+from fewtag.embed.encoder import Encoder, load_sentence_transformer
+from fewtag.embed.tagger import EncoderMixin, label_phrase
+from fewtag.errors import ConfigError, InputError
+from fewtag.methods.base import BaseTagger
+from fewtag.methods.tfidf_logreg import fit_linear_head, linear_scores
+from fewtag.models import DEFAULT_ENCODER
+from fewtag.registry import register
+
+__all__ = ["SetFitTagger", "sample_pairs", "DEFAULT_TEMPLATES"]
+
+DEFAULT_TEMPLATES = ("This issue is about {label}.", "This text is about {label}.", "{label}",
+                     "It is about {label}.")
+_BODY = "body"
+
+
+def sample_pairs(y: NDArray, n_pairs: int, rng: np.random.Generator,
+                 tries: int = 20) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
+    """Draw up to ``n_pairs`` positive/negative pairs of rows of ``y``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n, n_classes), 0/1
+    n_pairs : int
+        Upper bound on the pairs returned (memory is O(n_pairs + n)).
+    rng : numpy Generator
+    tries : int
+        Rejection-sampling attempts per negative.
+
+    Returns
+    -------
+    a, b : ndarray of shape (p,), row indices
+    target : ndarray of shape (p,), 1.0 for a positive pair, 0.0 for a negative
+
+    Examples
+    --------
+    >>> a, b, t = sample_pairs(np.array([[1, 0], [1, 0], [0, 1], [0, 1]]), 8,
+    ...                        np.random.default_rng(0))
+    >>> len(a) == 8 and set(t.tolist()) == {0.0, 1.0}
+    True
+    """
+    y = np.asarray(y, dtype=bool)
+    n = len(y)
+    members = [np.flatnonzero(y[:, j]) for j in range(y.shape[1])]
+    a, b, t = [], [], []
+    anchors = np.flatnonzero(y.any(axis=1))
+    if len(anchors) == 0 or n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    stalled = 0
+    while len(a) < n_pairs and stalled < 2:
+        added = len(a)
+        for i in rng.permutation(anchors):
+            if len(a) >= n_pairs:
+                break
+            # positive: a random label of i, then another text carrying it
+            lab = rng.choice(np.flatnonzero(y[i]))
+            pool = members[lab]
+            if len(pool) > 1:
+                j = pool[rng.integers(len(pool))]
+                while j == i:
+                    j = pool[rng.integers(len(pool))]
+                a.append(i), b.append(j), t.append(1.0)
+            if len(a) >= n_pairs:
+                break
+            # negative: any text sharing no label with i
+            for _ in range(tries):
+                j = int(rng.integers(n))
+                if not (y[i] & y[j]).any():
+                    a.append(i), b.append(j), t.append(0.0)
+                    break
+        stalled = stalled + 1 if len(a) == added else 0
+    return (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64),
+            np.asarray(t, dtype=np.float32))
+
+
+@register("setfit")
+class SetFitTagger(EncoderMixin, BaseTagger):
+    """Contrastive fine-tuning of a sentence encoder + logistic-regression head.
+
+    Parameters
+    ----------
+    model : str
+        Sentence encoder to start from: Hub id (offline first) or folder.
+    max_length : int
+        Tokens kept per text (training and prediction).
+    num_iterations : int
+        Pairs per text and epoch are ``2 * num_iterations`` (SetFit's knob).
+    max_pairs : int
+        Hard cap on the pairs per epoch, whatever the data size.
+    num_epochs : int
+    batch_size : int
+        Pairs per optimisation step (also the encoding batch size).
+    body_learning_rate : float
+    warmup_ratio : float
+    C : float
+        Inverse regularisation of the logistic head.
+    class_weight : {"balanced", None}
+    label_templates : {"auto", "always", "never"}
+        "auto": label-name template sentences are training examples only for
+        labels that have no labelled text (all of them for a zero-label start).
+    templates : tuple of str
+        Sentences with a ``{label}`` field used as synthetic examples.
+    random_state : int
+
+    Attributes
+    ----------
+    coef_, intercept_ : ndarray
+        The head, shape ``(n_classes, dim)`` and ``(n_classes,)``.
+    """
+
+    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256,
+                 num_iterations: int = 20, max_pairs: int = 20_000, num_epochs: int = 1,
+                 batch_size: int = 16, body_learning_rate: float = 2e-5, warmup_ratio: float = 0.1,
+                 C: float = 1.0, class_weight: str | None = "balanced",
+                 label_templates: str = "auto", templates: tuple[str, ...] = DEFAULT_TEMPLATES,
+                 random_state: int = 0):
+        self.model = model
+        self.max_length = max_length
+        self.num_iterations = num_iterations
+        self.max_pairs = max_pairs
+        self.num_epochs = num_epochs
+        self.batch_size = batch_size
+        self.body_learning_rate = body_learning_rate
+        self.warmup_ratio = warmup_ratio
+        self.C = C
+        self.class_weight = class_weight
+        self.label_templates = label_templates
+        self.templates = templates
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def _check_params(self) -> None:
+        if self.label_templates not in {"auto", "always", "never"}:
+            raise ConfigError(f"label_templates must be auto, always or never; got {self.label_templates!r}")
+        if self.max_pairs < 1 or self.num_iterations < 1 or self.num_epochs < 0 or self.batch_size < 1:
+            raise ConfigError("setfit needs max_pairs, num_iterations, batch_size >= 1 and num_epochs >= 0")
+        if any("{label}" not in t for t in self.templates):
+            raise ConfigError(f"every template needs a '{{label}}' field; got {list(self.templates)}")
+
+    def _training_set(self, texts: list[str], y: NDArray) -> tuple[list[str], NDArray]:
+        c = len(self.classes_)
+        empty = np.flatnonzero(y.sum(axis=0) == 0) if len(texts) else np.arange(c)
+        which = {"always": np.arange(c), "never": np.zeros(0, int), "auto": empty}[self.label_templates]
+        if len(texts) == 0 and len(which) == 0:
+            raise InputError("setfit got no labelled texts and label_templates='never': nothing to learn from")
+        extra_t, extra_y = [], []
+        for j in which:
+            for tpl in self.templates:
+                extra_t.append(tpl.format(label=label_phrase(self.classes_[j])))
+                row = np.zeros(c, dtype=np.int8)
+                row[j] = 1
+                extra_y.append(row)
+        if extra_t:
+            self.metadata_["label_templates_used"] = [self.classes_[j] for j in which]
+            texts = list(texts) + extra_t
+            y = np.vstack([y.reshape(-1, c), np.asarray(extra_y, dtype=np.int8)])
+        return texts, np.asarray(y, dtype=np.int8)
+
+    def fit(self, texts, labels, **kwargs) -> "SetFitTagger":
+        """As :meth:`BaseTagger.fit`; ``texts=[]``, ``labels=[]`` with ``classes=[...]``
+        starts from label-name templates (zero labelled examples)."""
+        texts, labels = list(texts), list(labels)
+        if texts or labels:
+            return super().fit(texts, labels, **kwargs)
+        self.needs_training = False  # this call only: the zero-label start
+        try:
+            return super().fit(texts, labels, **kwargs)
+        finally:
+            del self.needs_training
+
+    def _fit(self, texts, y, *, validation, unlabelled) -> None:
+        import torch
+
+        self._check_params()
+        base = self._record_encoder()
+        texts, y = self._training_set(texts, y)
+        rng = np.random.default_rng(self.random_state)
+        torch.manual_seed(self.random_state)
+        body = load_sentence_transformer(base.path, self.max_length)
+        n_pairs = int(min(self.max_pairs, 2 * self.num_iterations * len(texts)))
+        epochs = [sample_pairs(y, n_pairs, rng) for _ in range(self.num_epochs)]
+        steps = self._train_body(body, texts, epochs)
+        self.metadata_["setfit"] = {"pairs_per_epoch": int(len(epochs[0][0])) if epochs else 0,
+                                    "steps": steps, "training_texts": len(texts)}
+        self._set_body(body)
+        x = self._body_encoder.encode(texts, batch_size=64)
+        self.coef_, self.intercept_ = fit_linear_head(
+            x, y, multi_label=self.multi_label_, C=self.C, class_weight=self.class_weight,
+            random_state=self.random_state)
+
+    def _train_body(self, body, texts: list[str], epochs) -> int:
+        """Minimise the MSE between pair cosines and their 0/1 targets; return the steps run."""
+        import torch
+        import torch.nn.functional as F
+
+        total = sum(math.ceil(len(a) / self.batch_size) for a, _, _ in epochs)
+        if total == 0:
+            return 0
+        optimizer = torch.optim.AdamW(body.parameters(), lr=self.body_learning_rate)
+        warmup = max(1, int(self.warmup_ratio * total))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+        device = body.device
+        prepare = getattr(body, "preprocess", None) or body.tokenize
+        body.train()
+        step = 0
+        for a, b, t in epochs:
+            for start in range(0, len(a), self.batch_size):
+                ia, ib = a[start:start + self.batch_size], b[start:start + self.batch_size]
+                uniq, inv = np.unique(np.concatenate([ia, ib]), return_inverse=True)
+                features = prepare([texts[i] for i in uniq])
+                features = {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
+                emb = body(features)["sentence_embedding"]
+                ea, eb = emb[inv[:len(ia)]], emb[inv[len(ia):]]
+                target = torch.as_tensor(t[start:start + self.batch_size], device=device)
+                loss = F.mse_loss(F.cosine_similarity(ea, eb), target)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                step += 1
+        body.eval()
+        return step
+
+    def _set_body(self, body, path: Path | None = None) -> None:
+        base = self.metadata_.get("encoder", {})
+        self._body_encoder = Encoder(f"setfit:{base.get('id', self.model)}", path or Path("."), body,
+                                     self.max_length, revision=None)  # fine-tuned: never cached
+
+    def _scores(self, texts) -> NDArray[np.float64]:
+        x = self._body_encoder.encode(texts, batch_size=64)
+        return linear_scores(x, self.coef_, self.intercept_, multi_label=self.multi_label_)
+
+    def _save_weights(self, folder: Path) -> None:
+        body = self._body_encoder.model
+        kwargs = {"safe_serialization": True} if _accepts_safe(body.save) else {}
+        body.save(str(folder / _BODY), **kwargs)  # safetensors weights + JSON configs
+        save_file({"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_},
+                  str(folder / "head.safetensors"))
+
+    def _load_weights(self, folder: Path) -> None:
+        w = load_file(str(folder / "head.safetensors"))
+        self.coef_, self.intercept_ = w["coef"], w["intercept"]
+        self._set_body(load_sentence_transformer(folder / _BODY, self.max_length), folder / _BODY)
+
+
+def _accepts_safe(fn) -> bool:
+    import inspect
+
+    try:
+        return "safe_serialization" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
