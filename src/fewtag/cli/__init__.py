@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "predict",
     "index", "search",
     "bench",
+    "adapt",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,77 @@
+"""Read unlabelled texts from a prepared dataset or from a file (labels ignored)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from fewtag.errors import DataFormatError, InputError
+
+__all__ = ["read_texts"]
+
+
+def _row_text(row: dict, where: str) -> str:
+    if "text" in row and row["text"] is not None:
+        return str(row["text"])
+    if "title" in row:
+        body = row.get("body") or ""
+        return f"{row['title'] or ''}\n\n{body}".strip()
+    raise DataFormatError(f"{where}: no 'text' (or 'title'/'body') field; fields: {', '.join(row)}")
+
+
+def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> list[str]:
+    """Texts to learn from without labels.
+
+    Parameters
+    ----------
+    path : str or Path
+        A prepared dataset folder (its ``splits`` are read, ``unsup`` by
+        default), or a ``.jsonl`` / ``.csv`` file with a ``text`` column (or
+        ``title`` + ``body``), or a ``.txt`` file with one text per line.
+    splits : tuple of str
+        Splits of a prepared folder to read.
+
+    Returns
+    -------
+    list of str (non-empty texts only)
+
+    Raises
+    ------
+    InputError
+        Missing path, unknown format or no texts.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist: expected a prepared dataset folder or a "
+                         ".jsonl/.csv/.txt file of texts")
+    texts: list[str] = []
+    if path.is_dir():
+        from fewtag.data.dataset import load_prepared
+
+        data = load_prepared(path)
+        for name in splits:
+            texts.extend(getattr(data, name).texts)
+    elif path.suffix == ".jsonl":
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataFormatError(f"{path}:{n}: malformed JSON ({exc.msg})") from exc
+                    texts.append(_row_text(row, f"{path}:{n}"))
+    elif path.suffix == ".csv":
+        with open(path, encoding="utf-8", newline="") as fh:
+            for n, row in enumerate(csv.DictReader(fh), 2):
+                texts.append(_row_text(row, f"{path}:{n}"))
+    elif path.suffix == ".txt":
+        texts = path.read_text(encoding="utf-8").splitlines()
+    else:
+        raise InputError(f"cannot read texts from {path.name}: expected a prepared dataset folder "
+                         "or a .jsonl, .csv or .txt file")
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise InputError(f"no texts found in {path}" + (f" (splits {', '.join(splits)})"
+                                                         if path.is_dir() else ""))
+    return texts
