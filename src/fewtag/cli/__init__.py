@@ -15,8 +15,9 @@ COMMAND_MODULES = [
     "prepare",
     "train",
     "predict",
-    "index", "search",
+    "index", "search", "serve",
     "bench",
+    "fetch", "apply", "export",
     "adapt",
 ]
 

@@ -1,0 +1,317 @@
+"""Write a benchmark run folder: CSV tables, figures, a Markdown/HTML report, the settings.
+
+``RUN/``::
+
+    results.csv          one row per method x slice x seed (RESULT_COLUMNS)
+    per_label.csv        precision / recall / F1 / support per label of each row
+    learning_curves.png  micro and macro F1 vs training-slice size (log x)
+    confusion_matrix.png single-label data only: best method at the largest slice
+    report.md, report.html
+    config.json          the run settings, command line and data summary
+    errors.log           only when a method crashed with an unexpected exception
+
+The folder is written to a temporary sibling and renamed at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fewtag import __version__
+from fewtag.eval.bench import PER_LABEL_COLUMNS, RESULT_COLUMNS, RUN_KIND, BenchResult
+from fewtag.eval.curves import plot_confusion, plot_learning_curves
+from fewtag.eval.metrics import NO_LABEL, confusion_matrix
+from fewtag.io import atomic_dir, write_json
+
+__all__ = ["write_run", "render_markdown", "render_html", "PEAK_MB_NOTE"]
+
+PEAK_MB_NOTE = ("peak_mb is the peak resident set size (RSS) of the whole bench process while that row "
+                "ran (fit, validation tuning and test prediction), sampled every 5 ms from "
+                "/proc/self/statm; it includes what the process already held (Python, libraries, data).")
+
+Block = tuple[Any, ...]
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+_DIGITS = {"micro_f1": 6, "macro_f1": 6, "accuracy": 6, "train_s": 4, "predict_s": 4, "peak_mb": 1,
+           "precision": 6, "recall": 6, "f1": 6}
+
+
+def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_fmt(r.get(c), _DIGITS.get(c, 6)) for c in columns])
+
+
+def _ordered_rows(result: BenchResult) -> list[dict[str, Any]]:
+    m_order = {m.display: i for i, m in enumerate(result.settings.methods)}
+    s_order = {s: i for i, s in enumerate(result.slices_run)}
+    return sorted(result.rows, key=lambda r: (m_order.get(r["method"], 0), s_order.get(r["slice"], 0),
+                                              r["seed"]))
+
+
+def _ordered_per_label(result: BenchResult) -> list[dict[str, Any]]:
+    m_order = {m.display: i for i, m in enumerate(result.settings.methods)}
+    s_order = {s: i for i, s in enumerate(result.slices_run)}
+    l_order = {lab: i for i, lab in enumerate(result.labels)}
+    return sorted(result.per_label, key=lambda r: (m_order.get(r["method"], 0), s_order.get(r["slice"], 0),
+                                                   r["seed"], l_order.get(r["label"], 0)))
+
+
+def _pm(mean: float, sd: float, n: int) -> str:
+    return f"{mean:.3f} ± {sd:.3f}" if n > 1 else f"{mean:.3f}"
+
+
+def best_at_largest(result: BenchResult) -> tuple[str, str] | None:
+    """(method, slice) with the best mean micro F1 at the largest slice that ran."""
+    summary = result.summary()
+    if not summary or not result.slices_run:
+        return None
+    for sl in reversed(result.slices_run):
+        rows = [r for r in summary if r["slice"] == sl]
+        if rows:
+            best = max(rows, key=lambda r: (r["micro_f1"], r["macro_f1"]))
+            return best["method"], sl
+    return None
+
+
+def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, Any] | None) -> list[Block]:
+    s = result.settings
+    d = result.data_summary
+    summary = result.summary()
+    by = {(r["method"], r["slice"]): r for r in summary}
+    methods = [m.display for m in s.methods]
+    b: list[Block] = [("h", 1, "fewtag bench report")]
+    b.append(("p", f"fewtag {__version__}. Reproduce with:"))
+    b.append(("code", s.command_line()))
+
+    b.append(("h", 2, "Data"))
+    kind = "multi-label" if d["multi_label"] else "single-label"
+    b.append(("p", f"`{s.data}`: {kind}, {len(d['labels'])} labels. Splits: "
+              + ", ".join(f"{k} {v}" for k, v in d["sizes"].items())
+              + f". Slices for the prepared seed ({d['prepared_seed']}) are the stored ones; other seeds "
+              "draw their own nested slices from the same training split. Validation and test are "
+              "fixed across seeds."))
+    b.append(("table", ["label", "train", "valid", "test"],
+              [[lab] + [str(d["label_counts"][sp].get(lab, 0)) for sp in ("train", "valid", "test")]
+               for lab in d["labels"]]))
+
+    b.append(("h", 2, "Methods"))
+    rows = []
+    for m in s.methods:
+        params = ", ".join(f"{k}={v!r}" for k, v in m.params.items())
+        rows.append([m.display, m.name, params or "(defaults)"])
+    b.append(("table", ["row", "method", "params"], rows))
+    b.append(("p", f"Seeds 0..{s.seeds - 1}; a method with a `random_state` parameter gets the seed"
+              + (f"; `--model {s.model}` goes to methods with a `model` parameter" if s.model else "")
+              + ". Each run fits on the slice, tunes its decision rule on validation only, and "
+              "predicts the test split once. Zero-shot methods are fitted once per seed without "
+              "training texts and reported at every slice."))
+
+    header_sizes = {}
+    for sl in result.slices_run:
+        sizes = [r["slice_size"] for r in summary if r["slice"] == sl]
+        header_sizes[sl] = f"{sl} (n={np.mean(sizes):.0f})" if sizes else sl
+    for key, title in (("micro_f1", "Micro F1 (test)"), ("macro_f1", "Macro F1 (test)"),
+                       ("accuracy", "Subset accuracy (test)" if d["multi_label"] else "Accuracy (test)")):
+        b.append(("h", 2, title))
+        trows = []
+        for m in methods:
+            cells = []
+            for sl in result.slices_run:
+                r = by.get((m, sl))
+                cells.append(_pm(r[key], r[key + "_sd"], r["n"]) if r else "failed")
+            trows.append([m] + cells)
+        b.append(("table", ["method"] + [header_sizes[sl] for sl in result.slices_run], trows))
+    if s.seeds > 1:
+        b.append(("p", f"Mean ± sample standard deviation over {s.seeds} seeds."))
+    if "learning_curves" in figures:
+        b.append(("h", 2, "Learning curves"))
+        b.append(("img", "learning curves", figures["learning_curves"]))
+        b.append(("p", "Mean over seeds; the band spans min to max."))
+
+    b.append(("h", 2, "Time and memory"))
+    trows = [[r["method"], r["slice"], f"{r['train_s']:.3f}", f"{r['predict_s']:.3f}", f"{r['peak_mb']:.0f}"]
+             for r in summary]
+    b.append(("table", ["method", "slice", "train_s (fit + tuning)", "predict_s (test)", "peak_mb"], trows))
+    b.append(("p", "Means over seeds. " + PEAK_MB_NOTE))
+
+    largest = result.slices_run[-1] if result.slices_run else None
+    if largest is not None:
+        b.append(("h", 2, f"Per-label F1 at slice {largest}"))
+        support = {}
+        f1 = {}
+        for r in result.per_label:
+            if r["slice"] == largest:
+                support[r["label"]] = r["support"]
+                f1.setdefault((r["method"], r["label"]), []).append(r["f1"])
+        show = [m for m in methods if any((m, lab) in f1 for lab in result.labels)]
+        prow = [[lab, str(support.get(lab, ""))]
+                + [f"{np.mean(f1[(m, lab)]):.3f}" if (m, lab) in f1 else "" for m in show]
+                for lab in result.labels]
+        b.append(("table", ["label", "test support"] + show, prow))
+        b.append(("p", "Mean over seeds; all rows are in per_label.csv."))
+
+    if confusion is not None:
+        b.append(("h", 2, f"Confusion matrix: {confusion['method']} at slice {confusion['slice']} "
+                  f"(seed {confusion['seed']})"))
+        cols = confusion["columns"]
+        mat = confusion["matrix"]
+        b.append(("table", ["true \\ predicted"] + cols,
+                  [[lab] + [str(int(v)) for v in mat[i]] for i, lab in enumerate(result.labels)]))
+        if "confusion_matrix" in figures:
+            b.append(("img", "confusion matrix", figures["confusion_matrix"]))
+
+    b.append(("h", 2, "Skipped slices and notes"))
+    b.append(("ul", result.notes or ["none"]))
+    b.append(("h", 2, "Failures"))
+    failed = [r for r in result.rows if r["status"] != "ok"]
+    if failed:
+        b.append(("table", ["method", "slice", "seed", "status"],
+                  [[r["method"], r["slice"], str(r["seed"]), r["status"]] for r in failed]))
+    else:
+        b.append(("p", "none"))
+    return b
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(blocks: Sequence[Block]) -> str:
+    """Render report blocks as GitHub-flavoured Markdown."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block[0]
+        if kind == "h":
+            lines += ["#" * block[1] + " " + block[2], ""]
+        elif kind == "p":
+            lines += [block[1], ""]
+        elif kind == "code":
+            lines += ["```", block[1], "```", ""]
+        elif kind == "ul":
+            lines += [f"- {item}" for item in block[1]] + [""]
+        elif kind == "img":
+            lines += [f"![{block[1]}]({block[2]})", ""]
+        elif kind == "table":
+            header, rows = block[1], block[2]
+            lines.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+            lines.append("|" + "|".join("---" for _ in header) + "|")
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def render_html(blocks: Sequence[Block]) -> str:
+    """Render report blocks as one self-contained HTML page (figures linked)."""
+    e = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>fewtag bench report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+             "text-align:right}td:first-child,th:first-child{text-align:left}"
+             "pre{background:#f4f4f4;padding:.6em;overflow-x:auto}img{max-width:100%}</style></head><body>"]
+    for block in blocks:
+        kind = block[0]
+        if kind == "h":
+            parts.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
+        elif kind == "p":
+            text = e(block[1])
+            chunks = text.split("`")
+            text = "".join(f"<code>{c}</code>" if i % 2 else c for i, c in enumerate(chunks))
+            parts.append(f"<p>{text}</p>")
+        elif kind == "code":
+            parts.append(f"<pre>{e(block[1])}</pre>")
+        elif kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{e(str(i))}</li>" for i in block[1]) + "</ul>")
+        elif kind == "img":
+            parts.append(f"<img alt='{e(block[1])}' src='{e(block[2])}'>")
+        elif kind == "table":
+            head = "".join(f"<th>{e(str(h))}</th>" for h in block[1])
+            body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>"
+                           for row in block[2])
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _confusion(result: BenchResult) -> dict[str, Any] | None:
+    if result.multi_label or result.y_test is None:
+        return None
+    best = best_at_largest(result)
+    if best is None:
+        return None
+    method, sl = best
+    seeds = sorted(seed for (m, s, seed) in result.predictions if m == method and s == sl)
+    if not seeds:
+        return None
+    pred = result.predictions[(method, sl, seeds[0])]
+    mat = confusion_matrix(result.y_test, pred)
+    columns = list(result.labels)
+    if mat[:, -1].sum() == 0:
+        mat = mat[:, :-1]
+    else:
+        columns.append(NO_LABEL)
+    return {"method": method, "slice": sl, "seed": seeds[0], "matrix": mat, "columns": columns}
+
+
+def write_run(result: BenchResult, out: str | Path | None = None) -> Path:
+    """Write the run folder (atomically) and return its path.
+
+    Parameters
+    ----------
+    result : from :func:`fewtag.eval.bench.run_bench`
+    out : folder (default ``result.settings.out``)
+    """
+    target = Path(out if out is not None else result.settings.out)
+    with atomic_dir(target) as tmp:
+        _write_csv(tmp / "results.csv", RESULT_COLUMNS, _ordered_rows(result))
+        _write_csv(tmp / "per_label.csv", PER_LABEL_COLUMNS, _ordered_per_label(result))
+        figures: dict[str, str] = {}
+        summary = result.summary()
+        if summary:
+            plot_learning_curves(summary, tmp / "learning_curves.png",
+                                 title=f"{Path(result.settings.data).name}: test F1 vs training slice")
+            figures["learning_curves"] = "learning_curves.png"
+        confusion = _confusion(result)
+        if confusion is not None:
+            plot_confusion(confusion["matrix"], result.labels, tmp / "confusion_matrix.png",
+                           pred_labels=confusion["columns"],
+                           title=f"{confusion['method']}, slice {confusion['slice']}")
+            figures["confusion_matrix"] = "confusion_matrix.png"
+        blocks = _blocks(result, figures, confusion)
+        (tmp / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
+        (tmp / "report.html").write_text(render_html(blocks), encoding="utf-8")
+        crashes = [e for e in result.errors if "\n" in e]
+        if crashes:
+            (tmp / "errors.log").write_text("\n\n".join(crashes), encoding="utf-8")
+        write_json(tmp / "config.json", {
+            "kind": RUN_KIND,
+            "fewtag_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": result.settings.command_line(),
+            "settings": result.settings.to_dict(),
+            "seeds": list(range(result.settings.seeds)),
+            "slices_run": result.slices_run,
+            "data": result.data_summary,
+            "notes": result.notes,
+            "peak_mb": PEAK_MB_NOTE,
+            "protocol": "decision rule tuned on validation only; test predicted and scored once per run; "
+                        "zero-shot methods fitted once per seed and reported at every slice",
+        })
+    return target
