@@ -17,26 +17,30 @@ Typical use::
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import inspect
-import math
-import os
-import shlex
-import threading
 import time
-import tomllib
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from fewtag.errors import ConfigError, InputError, TaggerError
+from fewtag.eval.memory import PeakRSS, current_rss_bytes
 from fewtag.eval.metrics import score
-from fewtag.io import read_json
+from fewtag.eval.settings import (
+    DEFAULT_SLICES,
+    RUN_KIND,
+    BenchSettings,
+    MethodSpec,
+    check_out,
+    constructor_params,
+    load_bench_config,
+    make_settings,
+    parse_slices,
+)
 from fewtag.registry import get_method
 
 __all__ = [
@@ -60,300 +64,9 @@ RESULT_COLUMNS = ["method", "slice", "slice_size", "seed", "micro_f1", "macro_f1
                   "train_s", "predict_s", "peak_mb", "status"]
 PER_LABEL_COLUMNS = ["method", "slice", "slice_size", "seed", "label", "precision", "recall", "f1",
                      "support"]
-DEFAULT_SLICES = ["8", "16", "32", "64", "128", "all"]
-#: ``config.json["kind"]`` of a run folder; only such a folder may be overwritten.
-RUN_KIND = "fewtag-bench"
 T = TypeVar("T")
 
 
-# --------------------------------------------------------------------------- settings
-@dataclass
-class MethodSpec:
-    """One line of the benchmark: a registered method, its kwargs and display name.
-
-    Examples
-    --------
-    >>> MethodSpec("knn", label="kNN (DA)", params={"k": 5}).display
-    'kNN (DA)'
-    """
-
-    name: str
-    label: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def display(self) -> str:
-        return self.label or self.name
-
-
-@dataclass
-class BenchSettings:
-    """Validated settings of one benchmark run (see :func:`make_settings`)."""
-
-    data: str
-    methods: list[MethodSpec]
-    out: str
-    slices: list[str] = field(default_factory=lambda: list(DEFAULT_SLICES))
-    seeds: int = 1
-    model: str | None = None
-    store: str | None = None
-    config: str | None = None
-
-    def command_line(self) -> str:
-        """The ``fewtag bench`` command that reproduces this run."""
-        parts = ["fewtag", "bench", self.data]
-        parts += ["--methods", ",".join(m.display for m in self.methods)]
-        parts += ["--slices", ",".join(self.slices), "--seeds", str(self.seeds), "--out", self.out]
-        for flag, value in (("--config", self.config), ("--model", self.model), ("--store", self.store)):
-            if value is not None:
-                parts += [flag, value]
-        return shlex.join(parts)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["methods"] = [{"name": m.name, "label": m.display, "params": m.params} for m in self.methods]
-        return d
-
-
-def parse_slices(text: str | Iterable[str]) -> list[str]:
-    """Parse ``"8,16,all"`` into slice names, smallest first, ``all`` last.
-
-    >>> parse_slices("32, 8,all")
-    ['8', '32', 'all']
-
-    Raises
-    ------
-    ConfigError
-        An item that is neither a positive integer nor ``all``, or a repeat.
-    """
-    items = [s.strip() for s in (text.split(",") if isinstance(text, str) else text)]
-    items = [s for s in items if s]
-    if not items:
-        raise ConfigError("no training slices given; expected e.g. --slices 8,16,32,64,128,all")
-    names: list[str] = []
-    for item in items:
-        name = item.lower()
-        if name != "all":
-            try:
-                n = int(name)
-            except ValueError:
-                n = 0
-            if n < 1 or str(n) != name.lstrip("+"):
-                raise ConfigError(f"bad training slice {item!r}: expected positive integers or 'all', "
-                                  "comma-separated, e.g. 8,16,32,64,128,all")
-            name = str(n)
-        if name in names:
-            raise ConfigError(f"training slice {item!r} is given twice")
-        names.append(name)
-    return sorted(names, key=lambda s: math.inf if s == "all" else int(s))
-
-
-def load_bench_config(path: str | Path) -> dict[str, Any]:
-    """Read a bench TOML file.
-
-    Format::
-
-        slices = "8,16,all"        # optional defaults for the command line
-        seeds = 3
-        [[method]]
-        name = "knn"               # a registered method
-        label = "kNN (DA)"         # display name (default: name)
-        params = { model = "adapted/" }
-
-    Returns
-    -------
-    dict with ``methods`` (list of :class:`MethodSpec`) and, when given,
-    ``slices`` and ``seeds``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"bench config {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    known = {"method", "slices", "seeds"}
-    extra = sorted(set(raw) - known)
-    if extra:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(extra)}; expected {', '.join(sorted(known))}")
-    methods = []
-    entries = raw.get("method", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: 'method' must be an array of tables ([[method]])")
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise ConfigError(f"{path}: [[method]] number {i + 1} needs a name = \"...\"")
-        bad = sorted(set(entry) - {"name", "label", "params"})
-        if bad:
-            raise ConfigError(f"{path}: [[method]] {entry['name']!r} has unknown key(s) {', '.join(bad)}; "
-                              "expected name, label, params")
-        params = entry.get("params", {})
-        if not isinstance(params, dict):
-            raise ConfigError(f"{path}: params of [[method]] {entry['name']!r} must be a table")
-        methods.append(MethodSpec(entry["name"], entry.get("label"), dict(params)))
-    out: dict[str, Any] = {"methods": methods}
-    if "slices" in raw:
-        out["slices"] = raw["slices"] if isinstance(raw["slices"], str) else ",".join(map(str, raw["slices"]))
-    if "seeds" in raw:
-        out["seeds"] = raw["seeds"]
-    return out
-
-
-def _select_methods(names: list[str] | None, specs: list[MethodSpec]) -> list[MethodSpec]:
-    """``--methods`` items pick config entries by label, then by name; others are plain."""
-    if not names:
-        return list(specs)
-    chosen: list[MethodSpec] = []
-    for name in names:
-        by_label = [s for s in specs if s.label == name]
-        by_name = [s for s in specs if s.name == name]
-        chosen.extend(by_label or by_name or [MethodSpec(name)])
-    return chosen
-
-
-def _constructor_params(cls: type) -> tuple[set[str], bool]:
-    sig = inspect.signature(cls.__init__)
-    params = {p for p in sig.parameters if p != "self"}
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
-    return params, var_kw
-
-
-def check_out(out: str | Path) -> None:
-    """Refuse an existing ``out`` unless it is empty or a previous bench run.
-
-    Raises
-    ------
-    InputError
-    """
-    p = Path(out)
-    if not p.exists():
-        return
-    if not p.is_dir():
-        raise InputError(f"--out {p} exists and is a file; give a new folder name for the run")
-    if not any(p.iterdir()):
-        return
-    cfg = p / "config.json"
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        if cfg.is_file() and read_json(cfg).get("kind") == RUN_KIND:
-            return
-    raise InputError(f"--out {p} exists and is not a previous `fewtag bench` run (no config.json "
-                     "from one); choose a new folder or remove it")
-
-
-def make_settings(
-    data: str | Path,
-    *,
-    out: str | Path,
-    methods: str | list[str] | None = None,
-    slices: str | list[str] | None = None,
-    seeds: int | None = None,
-    config: str | Path | None = None,
-    model: str | None = None,
-    store: str | Path | None = None,
-) -> BenchSettings:
-    """Check every option before anything runs or is written.
-
-    Parameters
-    ----------
-    data : prepared folder or labelled file
-    out : run folder to create (or a previous run folder to replace)
-    methods : comma-separated names (or list); config labels or names select config entries
-    slices : e.g. ``"8,16,32,64,128,all"`` (default, or the config's)
-    seeds : number of seeds, >= 1 (default 1, or the config's)
-    config : bench TOML with per-method params and display names
-    model : model id given to every method whose constructor has a ``model`` parameter
-    store : SQLite store used as the embedding cache
-
-    Raises
-    ------
-    InputError, ConfigError, UnknownMethodError
-    """
-    data_path = Path(data)
-    if not data_path.exists():
-        raise InputError(f"DATA {data_path} does not exist; give a prepared folder (fewtag prepare) "
-                         "or a labelled file")
-    cfg = load_bench_config(config) if config is not None else {"methods": []}
-    names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else methods
-    names = [m for m in (names or []) if m]
-    specs = _select_methods(names, cfg["methods"])
-    if not specs:
-        raise ConfigError("no methods given; use --methods naive-bayes,tfidf-logreg (or [[method]] "
-                          "entries in --config)")
-    seen: set[str] = set()
-    for spec in specs:
-        cls = get_method(spec.name)  # UnknownMethodError lists the available ones
-        accepted, var_kw = _constructor_params(cls)
-        unknown = sorted(set(spec.params) - accepted)
-        if unknown and not var_kw:
-            raise ConfigError(f"method {spec.name!r} takes no parameter(s) {', '.join(unknown)}; "
-                              f"it takes: {', '.join(sorted(accepted)) or 'none'}")
-        if spec.display in seen:
-            raise ConfigError(f"method {spec.display!r} is listed twice; give the rows distinct labels")
-        seen.add(spec.display)
-    n_seeds = seeds if seeds is not None else cfg.get("seeds", 1)
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
-        raise ConfigError(f"--seeds must be an integer >= 1; got {n_seeds!r}")
-    slice_names = parse_slices(slices if slices is not None else cfg.get("slices", DEFAULT_SLICES))
-    check_out(out)
-    return BenchSettings(data=str(data), methods=specs, out=str(out), slices=slice_names, seeds=n_seeds,
-                         model=model, store=None if store is None else str(store),
-                         config=None if config is None else str(config))
-
-
-# --------------------------------------------------------------------------- memory
-def current_rss_bytes() -> int:
-    """Resident set size of this process now (``/proc/self/statm``; else the peak so far)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-class PeakRSS:
-    """Peak resident memory of the whole process while the block runs.
-
-    A daemon thread samples ``/proc/self/statm`` every ``interval`` seconds
-    (plus once at entry and exit). It measures the process, so memory still
-    held from before the block (the data, imported libraries) is included.
-
-    >>> with PeakRSS() as mem:
-    ...     _ = bytearray(10_000_000)
-    >>> mem.peak_mb > 0
-    True
-    """
-
-    def __init__(self, interval: float = 0.005):
-        self.interval = interval
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def _sample(self) -> None:
-        self.peak = max(self.peak, current_rss_bytes())
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._sample()
-
-    def __enter__(self) -> "PeakRSS":
-        self._sample()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    @property
-    def peak_mb(self) -> float:
-        return self.peak / 2**20
-
-
-# --------------------------------------------------------------------------- running
 @dataclass
 class BenchResult:
     """Everything a run produced; :func:`fewtag.eval.report.write_run` writes it out."""
@@ -425,7 +138,7 @@ def _slices_for_seed(data: Any, names: list[str], seed: int) -> dict[str, list[i
 
 
 def _kwargs(spec: MethodSpec, cls: type, seed: int, model: str | None) -> dict[str, Any]:
-    accepted, _ = _constructor_params(cls)
+    accepted, _ = constructor_params(cls)
     kwargs = dict(spec.params)
     if model is not None and "model" in accepted and "model" not in kwargs:
         kwargs["model"] = model
