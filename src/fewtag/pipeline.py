@@ -81,11 +81,11 @@ def train_model(data: str | Path | PreparedDataset, method: str, out: str | Path
     """
     from fewtag.eval.metrics import macro_f1, micro_f1
 
+    tagger = build_tagger(method, params, model=model, seed=seed)  # bad names fail before any data loads
     ds = data if isinstance(data, PreparedDataset) else load_data(data, seed=seed)
     if slice_name not in ds.slices:
         raise InputError(f"slice {slice_name!r} is not in the dataset; slices: {', '.join(ds.slices)}")
     train = ds.train.subset(ds.slices[slice_name])
-    tagger = build_tagger(method, params, model=model, seed=seed)
     start = time.perf_counter()
     tagger.fit(train.texts, train.targets(ds.multi_label), classes=ds.labels, multi_label=ds.multi_label,
                validation=(ds.valid.texts, ds.valid.targets(ds.multi_label)) if len(ds.valid) else None,

@@ -95,6 +95,8 @@ class BaseTagger(ABC):
         InputError
             Empty data, length mismatch, unknown or too few labels.
         """
+        if isinstance(texts, str):
+            check_texts(texts)  # raises: one string instead of a list
         texts = list(texts)
         labels = list(labels)
         if texts or self.needs_training:
@@ -162,7 +164,8 @@ class BaseTagger(ABC):
 
     def predict_indicator(self, texts: Sequence[str]) -> NDArray[np.bool_]:
         """Boolean matrix of shape ``(n_texts, n_classes)`` after the decision rule."""
-        return self.decision_.apply(self.predict_proba(texts))
+        scores = self.predict_proba(texts)  # the fitted check comes first
+        return self.decision_.apply(scores)
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
         """Label list per text (empty when the tagger abstains)."""
@@ -271,7 +274,7 @@ def load_tagger(path: str | Path) -> BaseTagger:
     tagger.metadata_ = {k: v for k, v in meta.items() if k not in reserved}
     try:
         tagger._load_weights(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # safetensors, torch and JSON readers raise their own types
         raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
     tagger.fitted_ = True
     return tagger

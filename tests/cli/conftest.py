@@ -1,0 +1,1 @@
+from tests.data.conftest import config_path, dump_path  # noqa: F401  (shared fixtures)
