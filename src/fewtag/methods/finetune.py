@@ -1,0 +1,225 @@
+"""Fine-tune a transformer encoder with a classification head (book ch. 2 and ch. 9).
+
+``AutoModelForSequenceClassification`` starts from any checkpoint (default:
+the offline MiniLM sentence encoder, whose head is new), with the label names
+in its config and the loss that suits the data: cross-entropy for
+single-label data, binary cross-entropy on sigmoids for multi-label data.
+A small torch loop (AdamW, linear decay, dynamic padding) trains it; the
+epoch with the best validation micro-F1 is kept, and training stops after
+``patience`` epochs without improvement. Multi-label thresholds are then
+tuned on validation by the decision rule of :class:`BaseTagger`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fewtag.decision import _micro
+from fewtag.errors import ConfigError
+from fewtag.methods._hf import length_batches, pick_device, require_transformers
+from fewtag.methods._linear import sigmoid, softmax
+from fewtag.methods.base import BaseTagger
+from fewtag.models import DEFAULT_ENCODER, model_revision, resolve_model
+from fewtag.registry import register
+
+__all__ = ["FineTuneTagger"]
+
+MODEL_DIR = "model"
+
+
+@register("finetune")
+class FineTuneTagger(BaseTagger):
+    """Fine-tuned transformer classifier.
+
+    Parameters
+    ----------
+    model : str
+        Hub id or local folder to start from.
+    epochs : int
+        Most epochs to train.
+    lr : float
+        Peak learning rate of AdamW (linear warm-up then linear decay).
+    batch_size : int
+    weight_decay : float
+    warmup_ratio : float
+        Share of the steps spent warming up.
+    patience : int
+        Stop after this many epochs without a better validation micro-F1.
+    max_length : int
+        Texts are truncated to this many tokens.
+    max_train_examples : int, optional
+        Train on a seeded random subsample of this size (bounded CPU runs).
+    max_val_examples : int, optional
+        Select the epoch on a seeded random subsample of validation.
+    device : str
+        ``"auto"`` (GPU when available), ``"cpu"``, ``"cuda"``...
+    random_state : int
+
+    Attributes
+    ----------
+    model_ : transformers.PreTrainedModel
+    tokenizer_ : transformers tokenizer
+    best_epoch_ : int
+        1-based epoch whose weights were kept.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss`` and ``val_micro_f1`` (when validation was given).
+
+    Examples
+    --------
+    >>> tagger = FineTuneTagger(epochs=3).fit(texts, labels, validation=(vt, vl))  # doctest: +SKIP
+    """
+
+    def __init__(self, *, model: str = DEFAULT_ENCODER, epochs: int = 3, lr: float = 5e-5,
+                 batch_size: int = 16, weight_decay: float = 0.01, warmup_ratio: float = 0.1,
+                 patience: int = 2, max_length: int = 256, max_train_examples: int | None = None,
+                 max_val_examples: int | None = None, device: str = "auto", random_state: int = 0):
+        self.model = model
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.patience = patience
+        self.max_length = max_length
+        self.max_train_examples = max_train_examples
+        self.max_val_examples = max_val_examples
+        self.device = device
+        self.random_state = random_state
+
+    # --------------------------------------------------------------- protocol
+    def _fit(self, texts, y, *, validation, unlabelled) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ConfigError(f"finetune needs epochs >= 1, batch_size >= 1 and lr > 0; got "
+                              f"epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}")
+        torch, transformers = require_transformers(self.name)
+        rng = np.random.RandomState(self.random_state)
+        torch.manual_seed(self.random_state)
+        folder = resolve_model(self.model, method=self.name)
+        texts, y = _subsample(texts, y, self.max_train_examples, rng)
+        if validation is not None:
+            validation = _subsample(*validation, self.max_val_examples, rng)
+        self.device_ = pick_device(self.device)
+        self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        problem = "multi_label_classification" if self.multi_label_ else "single_label_classification"
+        self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(
+            folder, local_files_only=True, num_labels=len(self.classes_), problem_type=problem,
+            id2label=dict(enumerate(self.classes_)),
+            label2id={c: i for i, c in enumerate(self.classes_)},
+            ignore_mismatched_sizes=True,
+        ).to(self.device_)
+        enc = self._tokenize(texts)
+        target = torch.tensor(y, dtype=torch.float32) if self.multi_label_ \
+            else torch.tensor(y.argmax(axis=1), dtype=torch.long)
+
+        decay = [p for n, p in self.model_.named_parameters() if not _no_decay(n)]
+        no_decay = [p for n, p in self.model_.named_parameters() if _no_decay(n)]
+        optim = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+        steps = self.epochs * math.ceil(len(texts) / self.batch_size)
+        warm = int(self.warmup_ratio * steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            optim, lambda s: (s + 1) / max(1, warm) if s < warm
+            else max(0.0, (steps - s) / max(1, steps - warm)))
+
+        self.history_: list[dict] = []
+        best_f1, best_state, self.best_epoch_, waited = -1.0, None, self.epochs, 0
+        for epoch in range(1, self.epochs + 1):
+            self.model_.train()
+            order = rng.permutation(len(texts))
+            total, count = 0.0, 0
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                batch = self._collate(enc, idx)
+                out = self.model_(**batch, labels=target[idx].to(self.device_))
+                out.loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                optim.step()
+                sched.step()
+                optim.zero_grad(set_to_none=True)
+                total += float(out.loss.detach()) * len(idx)
+                count += len(idx)
+            row = {"epoch": epoch, "train_loss": total / max(count, 1)}
+            if validation is not None:
+                f1 = self._micro_f1(*validation)
+                row["val_micro_f1"] = f1
+                if f1 > best_f1 + 1e-9:
+                    best_f1, self.best_epoch_, waited = f1, epoch, 0
+                    best_state = copy.deepcopy({k: v.detach().cpu() for k, v in
+                                                self.model_.state_dict().items()})
+                else:
+                    waited += 1
+            self.history_.append(row)
+            if validation is not None and waited >= self.patience:
+                break
+        if best_state is not None:
+            self.model_.load_state_dict(best_state)
+        self.model_.eval()
+        self.metadata_.update({"model_id": str(self.model), "model_revision": model_revision(folder),
+                               "best_epoch": self.best_epoch_, "history": self.history_,
+                               "n_train": len(texts)})
+
+    def _scores(self, texts: list[str]) -> NDArray[np.float64]:
+        logits = self.logits(texts)
+        return sigmoid(logits) if self.multi_label_ else softmax(logits)
+
+    def logits(self, texts: list[str]) -> NDArray[np.float64]:
+        """Raw head outputs, shape ``(n_texts, n_classes)``; batched, longest texts first."""
+        torch, _ = require_transformers(self.name)
+        enc = self._tokenize(texts)
+        out = np.zeros((len(texts), len(self.classes_)))
+        self.model_.eval()
+        with torch.inference_mode():
+            for idx in length_batches([len(ids) for ids in enc["input_ids"]], self.batch_size * 2):
+                out[idx] = self.model_(**self._collate(enc, idx)).logits.float().cpu().numpy()
+        return out
+
+    def _save_weights(self, folder: Path) -> None:
+        target = folder / MODEL_DIR
+        self.model_.save_pretrained(target, safe_serialization=True)
+        self.tokenizer_.save_pretrained(target)
+
+    def _load_weights(self, folder: Path) -> None:
+        _, transformers = require_transformers(self.name)
+        source = folder / MODEL_DIR
+        self.device_ = pick_device(self.device)
+        self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
+        self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(
+            source, local_files_only=True).to(self.device_).eval()
+        self.best_epoch_ = self.metadata_.get("best_epoch")
+        self.history_ = self.metadata_.get("history", [])
+
+    # ---------------------------------------------------------------- helpers
+    def _tokenize(self, texts: list[str]) -> dict:
+        return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)
+
+    def _collate(self, enc: dict, idx) -> dict:
+        """Pad only to the longest text of the batch (dynamic padding)."""
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        rows = [{k: enc[k][i] for k in keys} for i in idx]
+        batch = self.tokenizer_.pad(rows, return_tensors="pt")
+        return {k: v.to(self.device_) for k, v in batch.items()}
+
+    def _micro_f1(self, texts: list[str], y: NDArray) -> float:
+        logits = self.logits(texts)
+        if self.multi_label_:
+            pred = logits > 0.0  # sigmoid >= 0.5
+        else:
+            pred = np.zeros_like(logits, dtype=bool)
+            pred[np.arange(len(pred)), logits.argmax(axis=1)] = True
+        return float(_micro(np.asarray(y), pred))
+
+
+def _no_decay(name: str) -> bool:
+    return name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+
+
+def _subsample(texts: list[str], y: NDArray, n: int | None, rng: np.random.RandomState):
+    if n is None or n >= len(texts):
+        return texts, y
+    idx = np.sort(rng.choice(len(texts), size=int(n), replace=False))
+    return [texts[i] for i in idx], y[idx]

@@ -1,0 +1,85 @@
+"""finetune learns, keeps its best epoch, and reloads identically."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from fewtag.errors import ConfigError, ModelNotFoundError
+from fewtag.methods.base import load_tagger
+from fewtag.registry import get_method
+from tests.methods_hf.conftest import keyword_data
+
+FAST = dict(lr=3e-3, batch_size=8, warmup_ratio=0.0, max_length=16)
+
+
+@pytest.fixture(scope="module")
+def trained(encoder_dir):
+    train, val = keyword_data(64, seed=0), keyword_data(32, seed=1)
+    tagger = get_method("finetune")(model=str(encoder_dir), epochs=8, patience=3, **FAST)
+    return tagger.fit(*train, validation=val), val
+
+
+def test_learns_separable_keywords(trained):
+    tagger, (vtexts, vlabels) = trained
+    pred = [p[0] for p in tagger.predict(vtexts)]
+    assert np.mean(np.array(pred) == np.array(vlabels)) >= 0.9
+    assert tagger.model_.config.id2label == {0: "bad", 1: "good"}
+    assert tagger.model_.config.problem_type == "single_label_classification"
+    np.testing.assert_allclose(tagger.predict_proba(vtexts).sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_best_epoch_kept_and_early_stopping(trained):
+    tagger, (vtexts, vlabels) = trained
+    f1s = [row["val_micro_f1"] for row in tagger.history_]
+    assert tagger.best_epoch_ == int(np.argmax(f1s)) + 1
+    # the weights in use are the best epoch's, not the last one's
+    y = np.array([[lab == "bad", lab == "good"] for lab in vlabels], dtype=int)
+    assert tagger._micro_f1(vtexts, y) == pytest.approx(max(f1s))
+    # patience 3: training stopped 3 epochs after the best (or ran all 8)
+    assert len(f1s) == min(8, tagger.best_epoch_ + 3)
+
+
+def test_save_load_identical(trained, tmp_path):
+    tagger, (vtexts, _) = trained
+    tagger.save(tmp_path / "ft")
+    assert (tmp_path / "ft" / "model" / "model.safetensors").is_file()
+    assert not list((tmp_path / "ft").rglob("*.bin")) and not list((tmp_path / "ft").rglob("*.pkl"))
+    again = load_tagger(tmp_path / "ft")
+    np.testing.assert_array_equal(again.predict_proba(vtexts), tagger.predict_proba(vtexts))
+    assert again.best_epoch_ == tagger.best_epoch_
+
+
+def test_multi_label_and_determinism(encoder_dir):
+    texts, single = keyword_data(32, seed=2)
+    labels = [[lab] + (["movie"] if "movie" in t else []) for t, lab in zip(texts, single)]
+    kwargs = dict(model=str(encoder_dir), epochs=2, random_state=3, **FAST)
+    a = get_method("finetune")(**kwargs).fit(texts, labels, validation=(texts[:8], labels[:8]))
+    b = get_method("finetune")(**kwargs).fit(texts, labels, validation=(texts[:8], labels[:8]))
+    assert a.model_.config.problem_type == "multi_label_classification"
+    sa = a.predict_proba(texts)
+    assert sa.shape == (32, 3) and np.all((sa >= 0) & (sa <= 1))
+    np.testing.assert_array_equal(sa, b.predict_proba(texts))  # seeded: same on CPU
+
+
+def test_without_validation_trains_all_epochs(encoder_dir):
+    texts, labels = keyword_data(16, seed=4)
+    tagger = get_method("finetune")(model=str(encoder_dir), epochs=2, max_train_examples=10, **FAST)
+    tagger.fit(texts, labels)
+    assert len(tagger.history_) == 2 and tagger.best_epoch_ == 2
+    assert tagger.metadata_["n_train"] == 10
+
+
+def test_bad_params(encoder_dir):
+    with pytest.raises(ConfigError, match="epochs"):
+        get_method("finetune")(model=str(encoder_dir), epochs=0).fit(["a", "b"], ["x", "y"])
+
+
+def test_missing_model_fails_fast(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(ModelNotFoundError, match="not available offline.*tfidf-logreg"):
+        get_method("finetune")(model="nobody/no-such-model").fit(["a", "b"], ["x", "y"])
+    assert time.perf_counter() - start < 5
