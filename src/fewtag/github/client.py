@@ -119,6 +119,23 @@ class Response:
         return parse_link_header(self.headers.get("link")).get("next")
 
 
+class _Secret:
+    """Holds the token; its ``repr``/``str`` never show it (tracebacks with locals, ``vars``)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a way a retry can help."""
 
@@ -192,7 +209,7 @@ class GitHubClient:
         self.token_env = token_env
         self.rate = RateLimit()
         self.requests_made = 0
-        self.__token = token
+        self.__token = _Secret(token) if token else None
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
                    "User-Agent": user_agent}
         self._httpx = httpx
@@ -202,7 +219,20 @@ class GitHubClient:
     @classmethod
     def from_env(cls, token_env: str = "GITHUB_TOKEN", api_url: str | None = None,
                  **kwargs: Any) -> "GitHubClient":
-        """A client whose token comes from ``$token_env`` and URL from ``--api-url``/env."""
+        """A client whose token comes from ``$token_env`` and URL from ``--api-url``/env.
+
+        ``FEWTAG_GITHUB_TIMEOUT``, ``FEWTAG_GITHUB_ATTEMPTS`` and ``FEWTAG_GITHUB_BACKOFF``
+        override the defaults of ``timeout``, ``max_attempts`` and ``backoff``.
+        """
+        for key, env, kind in (("timeout", "FEWTAG_GITHUB_TIMEOUT", float),
+                               ("max_attempts", "FEWTAG_GITHUB_ATTEMPTS", int),
+                               ("backoff", "FEWTAG_GITHUB_BACKOFF", float)):
+            raw = os.environ.get(env)
+            if raw and key not in kwargs:
+                try:
+                    kwargs[key] = kind(raw)
+                except ValueError:
+                    raise GitHubError(f"${env} must be a number; got {raw!r}") from None
         return cls(token_from_env(token_env), api_url, token_env=token_env, **kwargs)
 
     # --------------------------------------------------------------- plumbing
@@ -294,7 +324,7 @@ class GitHubClient:
         self._check_same_host(url)
         headers = {}
         if self.__token:
-            headers["Authorization"] = f"Bearer {self.__token}"
+            headers["Authorization"] = f"Bearer {self.__token.reveal()}"
         if etag:
             headers["If-None-Match"] = etag
         where = f"{method} {_short(url)}"

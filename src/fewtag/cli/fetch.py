@@ -1,0 +1,79 @@
+"""``fewtag fetch``: a GitHub repository's issues into the store."""
+
+from __future__ import annotations
+
+import typer
+
+from fewtag.cli._app import app, console, info, out, state
+from fewtag.data.store import DEFAULT_STORE
+
+
+class _Display:
+    """A live status line on a terminal; plain lines for waits otherwise; nothing with --quiet."""
+
+    def __init__(self, repo: str):
+        self.repo, self.bar, self.task, self.waiting = repo, None, None, False
+        if not state.quiet and console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                console=console, transient=True)
+            self.task = self.bar.add_task(f"{repo}: starting", total=None)
+
+    def __enter__(self) -> "_Display":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def page(self, r) -> None:  # r: FetchResult
+        quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "?"
+        text = (f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
+                f"{r.pages} pages, quota left {quota}")
+        if self.bar is not None:
+            self.bar.update(self.task, description=text)
+
+    def wait(self, seconds: float, reason: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.repo}: {reason}: resuming in {seconds:.0f} s")
+        elif not state.quiet and seconds > 0 and not self.waiting:
+            console.print(f"{reason}: waiting {seconds:.0f} s", highlight=False)
+        self.waiting = seconds > 0
+
+
+@app.command("fetch")
+def fetch_command(
+    repo: str = typer.Argument(..., metavar="OWNER/REPO", help="The repository, e.g. huggingface/datasets."),
+    store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite store file."),
+    since: str = typer.Option(None, "--since", help="Only issues updated since this ISO date/time, or "
+                              "'auto' to continue from the newest one stored."),
+    comments: bool = typer.Option(False, "--comments", help="Also fetch every issue's comments."),
+    issue_state: str = typer.Option("all", "--state", help="all|open|closed"),
+    max_items: int = typer.Option(None, "--max", help="Stop after N issues/PRs."),
+    token_env: str = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding "
+                                  "the token (the token itself is never printed or stored)."),
+    api_url: str = typer.Option(None, "--api-url", help="API base URL (default $GITHUB_API_URL or "
+                                "https://api.github.com)."),
+) -> None:
+    """Fetch issues and pull requests of OWNER/REPO from the GitHub REST API (resumable)."""
+    from fewtag.data.store import Store
+    from fewtag.github.client import GitHubClient
+    from fewtag.github.sync import fetch_repo, parse_repo
+
+    parse_repo(repo)
+    with _Display(repo) as show:
+        client = GitHubClient.from_env(token_env, api_url, on_wait=show.wait)
+        if not client.authenticated:
+            info(f"no token in ${token_env}: anonymous requests (a low rate limit on github.com)")
+        with client, Store(store) as s:
+            r = fetch_repo(s, repo, client=client, since=since, comments=comments, state=issue_state,
+                           max_items=max_items, on_page=show.page)
+    quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "unknown"
+    since_txt = f" since {r.since}" if r.since else ""
+    out.print(f"{r.repo}{since_txt}: {r.items} items ({r.issues} issues, {r.prs} pull requests): "
+              f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged; {r.comments} comments; "
+              f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
+              f"quota left {quota} -> {store}", highlight=False)

@@ -1,0 +1,299 @@
+"""Fetch a repository's issues (and comments) into the store, resumably.
+
+``GET /repos/{owner}/{repo}/issues?state=..&sort=updated&direction=asc&since=..``
+is read page by page (``Link`` pagination, 100 per page). Each page, its
+comments, its ``ETag`` and the cursor are written in **one transaction**, so a
+kill at any moment leaves whole pages only; because pages come oldest-update
+first, ``since="auto"`` (the newest ``updated_at`` stored for the repo)
+continues exactly where the last committed page ended. Items are keyed by
+``(repo, number)``, so a rerun replaces instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fewtag.data.importers import github_item
+from fewtag.data.store import _COLUMNS, Item, Store
+from fewtag.errors import GitHubError, GitHubNotFoundError, InputError
+from fewtag.github.client import GitHubClient
+from fewtag.github.tables import ensure_tables, get_etag, now_iso, put_etag
+
+__all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_updated",
+           "STATES", "SOURCE"]
+
+STATES = ("all", "open", "closed")
+SOURCE = "github-api"
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+@dataclass
+class FetchResult:
+    """What one :func:`fetch_repo` call did (also passed to ``on_page``)."""
+
+    repo: str
+    since: str | None = None
+    pages: int = 0
+    not_modified: int = 0
+    items: int = 0
+    issues: int = 0
+    prs: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    comments: int = 0
+    requests: int = 0
+    rate_remaining: int | None = None
+    rate_limit: int | None = None
+    newest: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_repo(repo: str) -> tuple[str, str]:
+    """``"owner/name"`` → ``("owner", "name")``.
+
+    >>> parse_repo("huggingface/transformers")
+    ('huggingface', 'transformers')
+    """
+    repo = repo.strip()
+    if not _REPO_RE.match(repo):
+        raise InputError(f"expected a repository as OWNER/NAME (e.g. huggingface/datasets); got {repo!r}")
+    owner, name = repo.split("/")
+    return owner, name
+
+
+def newest_updated(store: Store, repo: str) -> str | None:
+    """The newest ``updated_at`` stored for ``repo`` (``None`` when there is none)."""
+    row = store.conn.execute("SELECT MAX(updated_at) FROM items WHERE repo=?", (repo,)).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def resolve_since(store: Store, repo: str, since: str | None) -> str | None:
+    """``None`` → ``None``; ``"auto"`` → :func:`newest_updated`; an ISO date/time → normalised UTC.
+
+    >>> resolve_since(Store(":memory:"), "o/r", "2024-03-01")
+    '2024-03-01T00:00:00Z'
+    """
+    if since is None or since == "":
+        return None
+    if since == "auto":
+        return newest_updated(store, repo)
+    try:
+        when = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--since expects an ISO date or time (2024-03-01, 2024-03-01T12:00:00Z) "
+                         f"or 'auto'; got {since!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fetch_repo(
+    store: Store,
+    repo: str,
+    *,
+    client: GitHubClient | None = None,
+    since: str | None = None,
+    comments: bool = False,
+    state: str = "all",
+    max_items: int | None = None,
+    on_page: Callable[[FetchResult], None] | None = None,
+    token_env: str = "GITHUB_TOKEN",
+    api_url: str | None = None,
+) -> FetchResult:
+    """Fetch issues and pull requests of ``repo`` into ``store``.
+
+    Parameters
+    ----------
+    store : Store
+    repo : str
+        ``OWNER/NAME``.
+    client : GitHubClient, optional
+        Default: :meth:`GitHubClient.from_env` with ``token_env`` and ``api_url``.
+    since : None, "auto" or ISO time
+        Only issues updated at or after this time. ``"auto"`` continues from the
+        newest ``updated_at`` already stored for the repo (a full fetch when none).
+    comments : bool
+        Also fetch every issue's comments (paginated) into the ``comments`` table.
+    state : {"all", "open", "closed"}
+    max_items : int, optional
+        Stop after this many issues/PRs (whole pages are still written atomically).
+    on_page : callable, optional
+        Called with the running :class:`FetchResult` after each committed page.
+
+    Returns
+    -------
+    FetchResult
+
+    Raises
+    ------
+    GitHubNotFoundError
+        The repository does not exist or the token cannot see it.
+    GitHubError, GitHubAuthError
+        Network down, bad token, or errors retries could not fix. Pages already
+        committed stay; rerun (with ``since="auto"``) to continue.
+    """
+    owner, name = parse_repo(repo)
+    repo = f"{owner}/{name}"
+    if state not in STATES:
+        raise InputError(f"--state must be one of {', '.join(STATES)}; got {state!r}")
+    if max_items is not None and max_items < 1:
+        raise InputError(f"--max must be at least 1; got {max_items}")
+    ensure_tables(store)
+    since_value = resolve_since(store, repo, since)
+    own_client = client is None
+    if client is None:
+        client = GitHubClient.from_env(token_env, api_url)
+    result = FetchResult(repo=repo, since=since_value)
+    params: dict[str, Any] = {"state": state, "sort": "updated", "direction": "asc", "per_page": 100}
+    if since_value:
+        params["since"] = since_value
+    url: str | None = client.url(f"/repos/{owner}/{name}/issues", params)
+    start_requests = client.requests_made
+    seen: set[str] = set()
+    try:
+        while url is not None and len(seen) < 1_000_000:
+            if url in seen:
+                raise GitHubError(f"pagination of {repo} loops back to the same page")
+            seen.add(url)
+            cached = get_etag(store, url)
+            try:
+                page = client.get(url, etag=cached[0] if cached else None)
+            except GitHubNotFoundError:
+                if result.pages == 0:
+                    raise GitHubNotFoundError(
+                        f"repository {repo} not found at {client.api_url} (or the token cannot see it)",
+                        404) from None
+                raise
+            if page.not_modified and cached is not None:
+                # Unchanged since we stored it: its items are already in the store.
+                result.pages += 1
+                result.not_modified += 1
+                url = cached[1]
+                _report(result, client, start_requests, on_page)
+                continue
+            if not isinstance(page.data, list):
+                raise GitHubError(f"GET issues of {repo}: expected a JSON list, got {type(page.data).__name__}")
+            objs = [o for o in page.data if isinstance(o, dict) and "number" in o]
+            complete = True
+            if max_items is not None and result.items + len(objs) >= max_items:
+                complete = result.items + len(objs) == max_items and page.next_url is None
+                objs = objs[: max_items - result.items]
+            items = [github_item(o, repo, source=SOURCE) for o in objs]
+            fetched_comments = _fetch_comments(client, store, owner, name, objs) if comments else {}
+            _write_page(store, repo, items, fetched_comments,
+                        page_url=url, etag=page.etag if complete else None,
+                        next_url=page.next_url, result=result)
+            result.pages += 1
+            _report(result, client, start_requests, on_page)
+            if max_items is not None and result.items >= max_items:
+                break
+            url = page.next_url
+    finally:
+        result.requests = client.requests_made - start_requests
+        if own_client:
+            client.close()
+    return result
+
+
+def _report(result: FetchResult, client: GitHubClient, start: int,
+            on_page: Callable[[FetchResult], None] | None) -> None:
+    result.requests = client.requests_made - start
+    result.rate_remaining, result.rate_limit = client.rate.remaining, client.rate.limit
+    if on_page is not None:
+        on_page(result)
+
+
+def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
+                    objs: list[dict[str, Any]]) -> dict[str, tuple[list[dict[str, Any]] | None, str | None, str]]:
+    """``issue id -> (comments or None when unchanged (304), etag, url)`` for a page."""
+    out: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]] = {}
+    for obj in objs:
+        number = int(obj["number"])
+        if not obj.get("comments"):
+            out[str(number)] = ([], None, "")
+            continue
+        have = store.conn.execute("SELECT COUNT(*) FROM comments WHERE repo=? AND issue_id=?",
+                                  (f"{owner}/{name}", str(number))).fetchone()[0]
+        old = store.conn.execute("SELECT updated_at FROM items WHERE repo=? AND id=?",
+                                 (f"{owner}/{name}", str(number))).fetchone()
+        if old is not None and old[0] == obj.get("updated_at") and have == obj.get("comments"):
+            out[str(number)] = (None, None, "")  # issue unchanged (a new comment bumps updated_at)
+            continue
+        first = client.url(f"/repos/{owner}/{name}/issues/{number}/comments", {"per_page": 100})
+        cached = get_etag(store, first)
+        # the first page's ETag says nothing about later pages: only used for one-page lists
+        resp = client.get(first, etag=cached[0] if cached else None)
+        if resp.not_modified and cached is not None:
+            out[str(number)] = (None, None, first)
+            continue
+        if not isinstance(resp.data, list):
+            raise GitHubError(f"comments of #{number}: expected a JSON list")
+        found = list(resp.data)
+        nxt, pages = resp.next_url, 1
+        while nxt is not None and pages < 10_000:
+            more = client.get(nxt)
+            if not isinstance(more.data, list):
+                raise GitHubError(f"comments of #{number}: expected a JSON list")
+            found.extend(more.data)
+            nxt, pages = more.next_url, pages + 1
+        out[str(number)] = (found, resp.etag if pages == 1 else None, first)
+    return out
+
+
+def _write_page(store: Store, repo: str, items: list[Item],
+                fetched_comments: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]],
+                *, page_url: str, etag: str | None, next_url: str | None, result: FetchResult) -> None:
+    """Items, comments, ETags and the cursor of one page: all or nothing."""
+    placeholders = ", ".join("?" * len(_COLUMNS.split(",")))
+    with store.transaction() as conn:
+        for item in items:
+            row = item.row()
+            old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
+                               (item.repo, item.id)).fetchone()
+            if old is None:
+                result.inserted += 1
+            elif tuple(old) == row:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+            if old is None or tuple(old) != row:
+                conn.execute(f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES ({placeholders})", row)
+            result.items += 1
+            result.prs += item.is_pr
+            result.issues += not item.is_pr
+            if item.updated_at and (result.newest is None or item.updated_at > result.newest):
+                result.newest = item.updated_at
+        for issue_id, (found, c_etag, c_url) in fetched_comments.items():
+            if found is None:  # 304: stored comments are current
+                continue
+            conn.execute("DELETE FROM comments WHERE repo=? AND issue_id=?", (repo, issue_id))
+            for c in found:
+                if not isinstance(c, dict) or "id" not in c:
+                    continue
+                user = c.get("user") or {}
+                conn.execute(
+                    "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (repo, issue_id, int(c["id"]), user.get("login") if isinstance(user, dict) else None,
+                     str(c.get("body") or ""), c.get("created_at"), c.get("updated_at"), c.get("html_url")))
+                result.comments += 1
+            if c_url:
+                conn.execute("DELETE FROM http_cache WHERE url=?", (c_url,))
+                put_etag(conn, c_url, c_etag, None)
+        put_etag(conn, page_url, etag, next_url)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:synced_at", now_iso()))
+        if result.newest:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:cursor", result.newest))
+
+
+def stored_comments(store: Store, repo: str, issue_id: str | int) -> list[dict[str, Any]]:
+    """The stored comments of one issue, oldest first."""
+    ensure_tables(store)
+    rows = store.conn.execute(
+        "SELECT id, author, body, created_at, updated_at, url FROM comments "
+        "WHERE repo=? AND issue_id=? ORDER BY created_at, id", (repo, str(issue_id)))
+    return [dict(zip(("id", "author", "body", "created_at", "updated_at", "url"), r)) for r in rows]
