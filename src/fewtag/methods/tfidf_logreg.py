@@ -33,8 +33,9 @@ def fit_linear_head(x, y: NDArray, *, multi_label: bool, C: float, class_weight:
             if col.min() == col.max():
                 intercept[j] = 30.0 if col.max() else -30.0
                 continue
+            # liblinear: fast and exact for one binary problem on sparse features
             lr = LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter,
-                                    random_state=random_state).fit(x, col)
+                                    solver="liblinear", random_state=random_state).fit(x, col)
             coef[j], intercept[j] = lr.coef_[0], lr.intercept_[0]
         return coef, intercept
     target = y.argmax(axis=1)
