@@ -41,7 +41,7 @@ def test_rerun_embeds_only_new_or_edited(store, encoder):
 
 
 def test_changed_encoder_reembeds_everything(store, encoder):
-    from conftest import FakeEncoder
+    from tests.search.conftest import FakeEncoder
 
     build_index(store, encoder)
     _, report = build_index(store, FakeEncoder(model_id="fake/other"))
@@ -132,7 +132,7 @@ def test_duplicate_threshold_from_labels_only(store, encoder):
 
 
 def test_no_duplicates_means_no_threshold(tmp_path, encoder):
-    from conftest import make_items
+    from tests.search.conftest import make_items
     from fewtag.data.store import Store
 
     s = Store(tmp_path / "x.db")

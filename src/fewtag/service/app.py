@@ -1,0 +1,125 @@
+"""The FastAPI application: ``create_app(settings)``; the lifespan loads the model once."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+from fewtag import __version__
+from fewtag.service.batcher import MicroBatcher
+from fewtag.service.deps import ServiceState
+from fewtag.service.metrics import Metrics
+from fewtag.service.middleware import BodyLimitMiddleware, MetricsMiddleware
+from fewtag.service.predict import make_predict_fn
+from fewtag.service.settings import ServiceSettings, get_settings
+from fewtag.service.webhook import DeliveryLog, GitHubLabelWriter, LabelWriter
+
+__all__ = ["create_app", "load_service_model"]
+
+log = logging.getLogger("fewtag.service")
+
+
+def load_service_model(model: str | None) -> Any:
+    """Load the model folder to serve; a :class:`~fewtag.errors.ModelFileError` when unusable."""
+    from fewtag.errors import ModelFileError
+    from fewtag.methods import load_tagger
+
+    if not model:
+        raise ModelFileError("no model to serve: pass a model folder (fewtag serve MODEL) "
+                             "or set FEWTAG_MODEL")
+    return load_tagger(model)
+
+
+def _open_search(state: ServiceState, encoder: Any) -> None:
+    from fewtag.errors import TaggerError
+    from fewtag.search.index import Searcher
+
+    try:
+        state.searcher = Searcher(state.store, encoder)
+    except TaggerError as exc:
+        state.search_error = str(exc)
+        log.warning("search is disabled: %s", exc)
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    tagger: Any = None,
+    encoder: Any = None,
+    writer: LabelWriter | None = None,
+) -> FastAPI:
+    """Build the app. The model, store and search index are opened in the lifespan.
+
+    Parameters
+    ----------
+    settings : ServiceSettings, optional
+        Default: read from ``FEWTAG_*`` environment variables.
+    tagger : BaseTagger, optional
+        An already loaded model (tests); default ``load_tagger(settings.model)``.
+    encoder : Encoder, optional
+        The query encoder for ``/v1/search``; default the index's own encoder.
+    writer : LabelWriter, optional
+        Label write-back for the webhook; default :class:`GitHubLabelWriter`.
+
+    Examples
+    --------
+    >>> from fastapi.testclient import TestClient                  # doctest: +SKIP
+    >>> with TestClient(create_app(ServiceSettings(model="m"))) as c:  # doctest: +SKIP
+    ...     c.get("/healthz").json()
+    {'status': 'ok'}
+    """
+    settings = settings or get_settings()
+    metrics = Metrics({"fewtag_version": __version__})
+    state = ServiceState(settings=settings, metrics=metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model = tagger if tagger is not None else load_service_model(settings.model)
+        state.tagger = model
+        state.model_id = settings.model or getattr(model, "name", "model")
+        metrics.info.update({"model": str(state.model_id), "method": str(getattr(model, "name", ""))})
+        state.batcher = MicroBatcher(make_predict_fn(model), max_batch=settings.batch_max_size,
+                                     max_wait=settings.batch_max_wait_ms / 1000.0,
+                                     on_batch=metrics.batch).start()
+        if settings.store:
+            from fewtag.data.store import Store
+
+            state.store = Store(settings.store)
+            _open_search(state, encoder)
+        else:
+            state.search_error = "search is not configured: start the server with --store DB " \
+                                 "(or set FEWTAG_STORE) after building its index with `fewtag index`"
+        state.deliveries = DeliveryLog(state.store, max_size=settings.delivery_memory,
+                                       lock=state.store_lock)
+        token = settings.github_token.get_secret_value() if settings.github_token else None
+        state.writer = writer if writer is not None else GitHubLabelWriter(
+            token, settings.github_api_url, state.store, str(state.model_id), lock=state.store_lock)
+        state.can_write = writer is not None or token is not None
+        state.ready = True
+        try:
+            yield
+        finally:
+            state.ready = False
+            state.batcher.stop()
+            if state.store is not None:
+                state.store.close()
+
+    app = FastAPI(
+        title="fewtag",
+        version=__version__,
+        description="Tag GitHub issues and short texts; semantic search; a GitHub webhook.",
+        lifespan=lifespan,
+    )
+    app.state.fewtag = state
+    from fewtag.service.routers import health, metrics as metrics_router, predict, search, webhook
+
+    for module in (health, predict, search, metrics_router, webhook):
+        app.include_router(module.router)
+    paths = set(app.openapi()["paths"]) | {"/docs", "/redoc", "/openapi.json"}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, paths=paths)
+    return app
