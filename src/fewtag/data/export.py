@@ -5,7 +5,9 @@ One row per item with the columns :data:`COLUMNS`::
     id, repo, number, title, body, text, labels, is_pull_request, state, created_at, updated_at
 
 ``labels`` is a list of strings (JSON lines, Parquet); CSV has no lists, so
-there it is a JSON array in a string (``json.loads`` it back). Each of these
+there it is a JSON array in a string (``json.loads`` it back), and ``datasets``
+infers numeric-looking ``id`` values as integers (pass ``features=`` to keep
+strings). Each of these
 loads with ``datasets.load_dataset("json" | "csv" | "parquet", data_files=PATH)``.
 Files are written atomically: a failed export leaves no partial file.
 """
