@@ -10,6 +10,6 @@ The output folder is a model checkpoint that ``knn``, ``embed-logreg``,
 from __future__ import annotations
 
 from fewtag.adapt.core import OBJECTIVES, AdaptResult, adapt, detect_objective
-from fewtag.adapt.texts import read_texts
+from fewtag.adapt.texts import read_items, read_texts
 
-__all__ = ["adapt", "AdaptResult", "detect_objective", "OBJECTIVES", "read_texts"]
+__all__ = ["adapt", "AdaptResult", "detect_objective", "OBJECTIVES", "read_texts", "read_items"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fewtag.errors import DataFormatError, InputError
 
-__all__ = ["read_texts"]
+__all__ = ["read_texts", "read_items"]
 
 
 def _row_text(row: dict, where: str) -> str:
@@ -41,17 +41,33 @@ def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> lis
     InputError
         Missing path, unknown format or no texts.
     """
+    return read_items(path, splits=splits)[1]
+
+
+def _row_id(row: dict, n: int) -> str:
+    for key in ("id", "number"):
+        if row.get(key) is not None:
+            return str(row[key])
+    return str(n)
+
+
+def read_items(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> tuple[list[str], list[str]]:
+    """``(ids, texts)`` from the same sources as :func:`read_texts`."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path} does not exist: expected a prepared dataset folder or a "
                          ".jsonl/.csv/.txt file of texts")
-    texts: list[str] = []
+    items: list[tuple[str, str]] = []
     if path.is_dir():
-        from fewtag.data.dataset import load_prepared
+        from fewtag.data.dataset import SPLITS, load_prepared
 
+        bad = [s for s in splits if s not in SPLITS]
+        if bad:
+            raise InputError(f"unknown split(s) {', '.join(bad)}; splits: {', '.join(SPLITS)}")
         data = load_prepared(path)
         for name in splits:
-            texts.extend(getattr(data, name).texts)
+            split = getattr(data, name)
+            items.extend(zip(split.ids, split.texts))
     elif path.suffix == ".jsonl":
         with open(path, encoding="utf-8") as fh:
             for n, line in enumerate(fh, 1):
@@ -60,18 +76,18 @@ def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> lis
                         row = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise DataFormatError(f"{path}:{n}: malformed JSON ({exc.msg})") from exc
-                    texts.append(_row_text(row, f"{path}:{n}"))
+                    items.append((_row_id(row, n), _row_text(row, f"{path}:{n}")))
     elif path.suffix == ".csv":
         with open(path, encoding="utf-8", newline="") as fh:
             for n, row in enumerate(csv.DictReader(fh), 2):
-                texts.append(_row_text(row, f"{path}:{n}"))
+                items.append((_row_id(row, n), _row_text(row, f"{path}:{n}")))
     elif path.suffix == ".txt":
-        texts = path.read_text(encoding="utf-8").splitlines()
+        items = [(str(n), t) for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
     else:
         raise InputError(f"cannot read texts from {path.name}: expected a prepared dataset folder "
                          "or a .jsonl, .csv or .txt file")
-    texts = [t for t in texts if t.strip()]
-    if not texts:
+    items = [(i, t) for i, t in items if t.strip()]
+    if not items:
         raise InputError(f"no texts found in {path}" + (f" (splits {', '.join(splits)})"
                                                          if path.is_dir() else ""))
-    return texts
+    return [i for i, _ in items], [t for _, t in items]

@@ -18,7 +18,7 @@ COMMAND_MODULES = [
     "index", "search", "serve",
     "bench",
     "fetch", "apply", "export",
-    "adapt",
+    "adapt", "discover",
 ]
 
 for _name in COMMAND_MODULES:
