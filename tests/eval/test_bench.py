@@ -53,6 +53,12 @@ def test_single_label_run_writes_every_file(single_data, tmp_path):
     assert "fewtag bench" in report and "--seeds 2" in report
     assert "Per-label F1" in report and "± " in report
     assert "<table>" in (out / "report.html").read_text()
+    header, errs = read_csv(out / "error_analysis.csv")
+    assert header == ["rank", "id", "loss", "true", "predicted", "text"]
+    losses = [float(r["loss"]) for r in errs]
+    assert len(errs) == 32 and losses == sorted(losses, reverse=True)
+    assert all(r["id"].startswith("valid-") for r in errs)  # validation only, never test
+    assert "## Error analysis: tfidf-logreg at slice all (validation)" in report
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["kind"] == "fewtag-bench" and cfg["slices_run"] == ["8", "16", "all"]
     assert cfg["settings"]["seeds"] == 2

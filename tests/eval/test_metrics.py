@@ -75,3 +75,18 @@ def test_peak_rss_sees_an_allocation():
         block.sum()
     del block
     assert mem.peak_mb > base.peak_mb + 30
+
+
+def test_text_losses_match_sklearn_log_loss():
+    from fewtag.eval.metrics import text_losses
+
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(3), size=20)
+    ti = rng.integers(0, 3, 20)
+    t = np.eye(3, dtype=int)[ti]
+    losses = text_losses(t, p, multi_label=False)
+    assert losses.mean() == pytest.approx(skm.log_loss(ti, p, labels=[0, 1, 2]))
+    q = rng.random((20, 3))
+    ml = text_losses(t, q, multi_label=True)
+    expected = np.mean([skm.log_loss(t[:, j], q[:, j], labels=[0, 1]) for j in range(3)])
+    assert ml.mean() == pytest.approx(expected)

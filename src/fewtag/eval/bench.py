@@ -82,6 +82,9 @@ class BenchResult:
     #: (method display, slice, seed) -> boolean test predictions, shape (n_test, n_labels)
     predictions: dict[tuple[str, str, int], np.ndarray] = field(default_factory=dict, repr=False)
     y_test: np.ndarray | None = field(default=None, repr=False)
+    #: method display -> (validation scores, validation predictions) at the largest slice, seed 0
+    valid_scores: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    valid: Any = field(default=None, repr=False)
     slices_run: list[str] = field(default_factory=list)
 
     @property
@@ -214,7 +217,7 @@ def run_bench(
     validation = (data.valid.texts, data.valid.targets(ml)) if len(data.valid) else None
     unsup = list(data.unsup.texts)
     result = BenchResult(settings=settings, data_summary=_summarize_data(data), labels=classes,
-                         multi_label=ml, y_test=y_test)
+                         multi_label=ml, y_test=y_test, valid=data.valid)
     if validation is None:
         result.notes.append("the validation split is empty: decision rules were not tuned")
         say(f"note: {result.notes[-1]}")
@@ -243,8 +246,10 @@ def run_bench(
         sl = slice_names[0]
         idx = seed_slices[seed][sl] if cls.needs_training else []
         sub = data.train.subset(idx)
+        # error analysis: validation scores of the first seed's run at the largest slice
+        want_valid = validation is not None and seed == 0 and active[-1] in slice_names
         outcome = _run_one(cls, kwargs, sub.texts, sub.targets(ml), classes, ml, validation, unsup,
-                           data.test.texts)
+                           data.test.texts, want_valid=want_valid)
         for name in slice_names:
             size = len(seed_slices[seed][name])  # type: ignore[arg-type]
             _record(result, spec, name, size, seed, outcome, y_test, say)
@@ -279,8 +284,11 @@ def _release_memory() -> None:
         gc.collect()
 
 
-def _run_one(cls, kwargs, texts, labels, classes, ml, validation, unsup, test_texts) -> dict[str, Any]:
+def _run_one(cls, kwargs, texts, labels, classes, ml, validation, unsup, test_texts, *,
+             want_valid: bool = False) -> dict[str, Any]:
+    """Fit, predict test once; time both and sample memory. Never raises for a method's error."""
     _release_memory()
+    out: dict[str, Any] = {}
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         try:
@@ -290,15 +298,19 @@ def _run_one(cls, kwargs, texts, labels, classes, ml, validation, unsup, test_te
             t1 = time.perf_counter()
             pred = np.asarray(tagger.predict_indicator(test_texts), dtype=bool)
             t2 = time.perf_counter()
+            out = {"status": "ok", "pred": pred, "train_s": t1 - t0, "predict_s": t2 - t1}
+            if want_valid:  # after the timings; validation only, for error analysis
+                scores = tagger.predict_proba(validation[0])
+                out["valid_scores"] = scores
+                out["valid_pred"] = np.asarray(tagger.decision_.apply(scores), dtype=bool)
         except TaggerError as exc:
-            return {"status": f"failed: {type(exc).__name__}: {exc}", "peak_mb": None}
+            out = {"status": f"failed: {type(exc).__name__}: {exc}"}
         except Exception as exc:  # a bug in one method must not lose a long run
-            return {"status": f"error: {type(exc).__name__}: {exc}", "peak_mb": None,
-                    "traceback": traceback.format_exc()}
+            out = {"status": f"error: {type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         finally:
             tagger = None  # noqa: F841 - free the model before the next run
-    return {"status": "ok", "pred": pred, "train_s": t1 - t0, "predict_s": t2 - t1,
-            "peak_mb": mem.peak_mb}
+    out["peak_mb"] = mem.peak_mb
+    return out
 
 
 def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int,
@@ -320,6 +332,8 @@ def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int
                status="ok")
     result.rows.append(row)
     result.predictions[(spec.display, sl, seed)] = outcome["pred"]
+    if "valid_scores" in outcome and sl == result.slices_run[-1]:
+        result.valid_scores[spec.display] = (outcome["valid_scores"], outcome["valid_pred"])
     for entry in s["per_label"]:
         result.per_label.append({"method": spec.display, "slice": sl, "slice_size": size, "seed": seed,
                                  **entry})

@@ -24,6 +24,7 @@ __all__ = [
     "confusion_matrix",
     "score",
     "NO_LABEL",
+    "text_losses",
 ]
 
 #: Column name used in confusion matrices for texts that got no label.
@@ -143,3 +144,31 @@ def score(y_true: Any, y_pred: Any, classes: Sequence[str] | None = None) -> dic
             for j in range(t.shape[1])
         ],
     }
+
+
+def text_losses(y_true: Any, scores: Any, *, multi_label: bool) -> NDArray[np.float64]:
+    """Loss of each text, for error analysis (book ch. 2: the examples with the highest loss).
+
+    Multi-label: mean binary cross-entropy over the labels. Single-label:
+    cross-entropy of the true class after normalising the scores to sum 1.
+    Scores are clipped to ``[1e-7, 1 - 1e-7]``.
+
+    Returns
+    -------
+    ndarray of shape (n_texts,)
+
+    >>> text_losses([[1, 0]], [[0.5, 0.5]], multi_label=False).round(3).tolist()
+    [0.693]
+    """
+    t = _as_bool(y_true)
+    s = np.asarray(scores, dtype=np.float64)
+    if s.shape != t.shape:
+        raise ValueError(f"y_true has shape {t.shape} but scores have shape {s.shape}")
+    eps = 1e-7
+    if multi_label:
+        p = np.clip(s, eps, 1 - eps)
+        return -np.mean(np.where(t, np.log(p), np.log(1 - p)), axis=1)
+    p = np.clip(s, 0, None)
+    p = p / np.maximum(p.sum(axis=1, keepdims=True), eps)
+    p_true = np.clip(np.where(t, p, 0).sum(axis=1), eps, 1.0)
+    return -np.log(p_true)

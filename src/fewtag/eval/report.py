@@ -8,6 +8,7 @@
     confusion_matrix.png single-label data only: best method at the largest slice
     report.md, report.html
     config.json          the run settings, command line and data summary
+    error_analysis.csv   validation texts with the highest loss (best method, largest slice)
     errors.log           only when a method crashed with an unexpected exception
 
 The folder is written to a temporary sibling and renamed at the end.
@@ -27,10 +28,10 @@ import numpy as np
 from fewtag import __version__
 from fewtag.eval.bench import PER_LABEL_COLUMNS, RESULT_COLUMNS, RUN_KIND, BenchResult
 from fewtag.eval.curves import plot_confusion, plot_learning_curves
-from fewtag.eval.metrics import NO_LABEL, confusion_matrix
+from fewtag.eval.metrics import NO_LABEL, confusion_matrix, text_losses
 from fewtag.io import atomic_dir, write_json
 
-__all__ = ["write_run", "render_markdown", "render_html", "PEAK_MB_NOTE"]
+__all__ = ["write_run", "render_markdown", "render_html", "error_analysis", "best_at_largest", "PEAK_MB_NOTE"]
 
 PEAK_MB_NOTE = ("peak_mb is the peak resident set size (RSS) of the whole bench process while that row "
                 "ran (fit, validation tuning and test prediction), sampled every 5 ms from "
@@ -91,7 +92,35 @@ def best_at_largest(result: BenchResult) -> tuple[str, str] | None:
     return None
 
 
-def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, Any] | None) -> list[Block]:
+def error_analysis(result: BenchResult, top: int = 50) -> dict[str, Any] | None:
+    """Validation texts with the highest loss for the best method at the largest slice (seed 0).
+
+    Returns
+    -------
+    dict with ``method``, ``slice`` and ``rows`` (rank, id, loss, true, predicted, text), or None.
+    """
+    best = best_at_largest(result)
+    if best is None or best[0] not in result.valid_scores or result.valid is None:
+        return None
+    method, sl = best
+    scores, pred = result.valid_scores[method]
+    y = result.valid.y(result.labels)
+    losses = text_losses(y, scores, multi_label=result.multi_label)
+    order = np.argsort(-losses, kind="stable")[:top]
+    rows = []
+    for rank, i in enumerate(order, 1):
+        rows.append({"rank": rank, "id": result.valid.ids[i], "loss": float(losses[i]),
+                     "true": "; ".join(result.valid.labels[i]),
+                     "predicted": "; ".join(result.labels[j] for j in np.flatnonzero(pred[i])),
+                     "text": " ".join(result.valid.texts[i].split())[:500]})
+    return {"method": method, "slice": sl, "rows": rows}
+
+
+ERROR_COLUMNS = ["rank", "id", "loss", "true", "predicted", "text"]
+
+
+def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, Any] | None,
+            errors: dict[str, Any] | None = None) -> list[Block]:
     s = result.settings
     d = result.data_summary
     summary = result.summary()
@@ -177,6 +206,14 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
                   [[lab] + [str(int(v)) for v in mat[i]] for i, lab in enumerate(result.labels)]))
         if "confusion_matrix" in figures:
             b.append(("img", "confusion matrix", figures["confusion_matrix"]))
+
+    if errors is not None and errors["rows"]:
+        b.append(("h", 2, f"Error analysis: {errors['method']} at slice {errors['slice']} (validation)"))
+        b.append(("p", "The validation texts with the highest loss (book ch. 2), seed 0: often label "
+                  "noise, ambiguous texts or a missing label. The 50 worst are in error_analysis.csv."))
+        b.append(("table", ["#", "id", "loss", "true", "predicted", "text"],
+                  [[str(r["rank"]), r["id"], f"{r['loss']:.3f}", r["true"], r["predicted"] or NO_LABEL,
+                    r["text"][:140] + ("…" if len(r["text"]) > 140 else "")] for r in errors["rows"][:10]]))
 
     b.append(("h", 2, "Skipped slices and notes"))
     b.append(("ul", result.notes or ["none"]))
@@ -294,7 +331,10 @@ def write_run(result: BenchResult, out: str | Path | None = None) -> Path:
                            pred_labels=confusion["columns"],
                            title=f"{confusion['method']}, slice {confusion['slice']}")
             figures["confusion_matrix"] = "confusion_matrix.png"
-        blocks = _blocks(result, figures, confusion)
+        errors = error_analysis(result)
+        if errors is not None:
+            _write_csv(tmp / "error_analysis.csv", ERROR_COLUMNS, errors["rows"])
+        blocks = _blocks(result, figures, confusion, errors)
         (tmp / "report.md").write_text(render_markdown(blocks), encoding="utf-8")
         (tmp / "report.html").write_text(render_html(blocks), encoding="utf-8")
         crashes = [e for e in result.errors if "\n" in e]
