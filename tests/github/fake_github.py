@@ -45,6 +45,7 @@ class Fault:
     query: str | None = None
     method: str = "GET"
     delay: float = 2.0
+    message: str | None = None
     hits: int = 0
 
 
@@ -225,7 +226,8 @@ class FakeGitHub:
         if fault is not None:
             if fault.kind == "status":
                 extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                return self._send(h, fault.status, {"message": f"scripted {fault.status}"}, extra)
+                return self._send(h, fault.status, {"message": fault.message or f"scripted {fault.status}"},
+                                  extra)
             if fault.kind == "slow":
                 time.sleep(fault.delay)
             elif fault.kind == "hold":

@@ -133,3 +133,14 @@ def test_apply_cli_dry_run_table_and_real_run(gh, synced, model_dir):
     assert res.exit_code == 1 and "writing labels needs a token" in res.output
     res = runner.invoke(app, ["apply", *base, "--min-score", "1.5"], env=env)
     assert res.exit_code != 0 and "--min-score must be between 0 and 1" in str(res.exception)
+
+
+def test_suggest_labels_for_one_text(tagger):
+    from fewtag.github.apply import suggest_labels
+
+    [picked] = suggest_labels(tagger, ["segfault crash on start with an error"])
+    assert picked[0][0] == "bug" and 0.5 <= picked[0][1] <= 1
+    assert suggest_labels(tagger, []) == []
+    everything = suggest_labels(tagger, ["anything"], min_score=0.0)[0]
+    assert sorted(lab for lab, _ in everything) == ["bug", "docs", "feature"]
+    assert [s for _, s in everything] == sorted((s for _, s in everything), reverse=True)

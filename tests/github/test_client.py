@@ -171,3 +171,10 @@ def test_api_url_from_env(monkeypatch):
     assert api_url_from_env() == "https://api.github.com"
     with pytest.raises(GitHubError, match="must start with http"):
         api_url_from_env("ftp://x")
+
+
+def test_secondary_limit_403_without_retry_after_waits_a_minute(gh, make_client, sleeps):
+    add_issues(gh, 2)
+    gh.add_fault("/issues", status=403, message="You have exceeded a secondary rate limit.")
+    resp = make_client().get(f"/repos/{REPO}/issues")
+    assert len(resp.data) == 2 and sum(sleeps) == pytest.approx(60)

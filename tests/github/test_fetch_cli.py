@@ -180,3 +180,18 @@ def test_token_never_appears_in_output_logs_or_store(gh, tmp_path, caplog):
         assert TOKEN[4:20] not in text
     for path in tmp_path.iterdir():
         assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_rate_limit_wait_is_visible_and_fetch_completes(tmp_path):
+    from tests.github.fake_github import FakeGitHub
+
+    with FakeGitHub(window=1.0) as gh:  # a quota window of one second: a short real wait
+        add_issues(gh, 150)
+        gh.add_fault("/issues", query="page=2", kind="exhaust")
+        t0 = time.monotonic()
+        res = _invoke(["fetch", REPO, "--store", str(tmp_path / "s.db"), "--api-url", gh.url])
+        assert res.exit_code == 0, res.output
+        assert "primary rate limit exceeded: waiting" in res.output
+        assert "150 items" in res.output and time.monotonic() - t0 < 10
+        res = _invoke(["--quiet", "fetch", REPO, "--store", str(tmp_path / "q.db"), "--api-url", gh.url])
+        assert "waiting" not in res.output

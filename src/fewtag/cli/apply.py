@@ -4,8 +4,35 @@ from __future__ import annotations
 
 import typer
 
-from fewtag.cli._app import app, fail, info, out
+from fewtag.cli._app import app, console, fail, info, out, state
 from fewtag.data.store import DEFAULT_STORE
+
+
+class _Ticker:
+    """A spinner with a count of issues handled (stderr; off with --quiet or off a terminal)."""
+
+    def __init__(self, what: str):
+        self.what, self.n, self.bar = what, 0, None
+        if not state.quiet and console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                console=console, transient=True)
+            self.task = self.bar.add_task(what, total=None)
+
+    def __enter__(self) -> "_Ticker":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, plan: object) -> None:
+        self.n += 1
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.what}: {self.n} done (#{getattr(plan, 'number', '')})")
 
 
 @app.command("apply")
@@ -38,9 +65,10 @@ def apply_command(
     if not dry_run and not client.authenticated:
         client.close()
         fail(f"writing labels needs a token: set ${token_env} (or use --dry-run)")
-    with client, Store(store) as s:
+    with client, Store(store) as s, _Ticker("checking issues") as tick:
         actions = apply_labels(tagger, s, repo, client=client, dry_run=dry_run, min_score=min_score,
-                               only_unlabelled=only_unlabelled, max_issues=max_issues, model=str(model))
+                               only_unlabelled=only_unlabelled, max_issues=max_issues, model=str(model),
+                               on_issue=tick)
     title = f"{repo}: label plan (dry run, nothing changed)" if dry_run else f"{repo}: labels"
     table = Table(title=title)
     for col in ("issue", "label", "score", "action", "reason"):

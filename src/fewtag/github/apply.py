@@ -27,7 +27,7 @@ from fewtag.github.client import GitHubClient
 from fewtag.github.sync import parse_repo
 from fewtag.github.tables import ensure_tables, now_iso
 
-__all__ = ["Plan", "Action", "plan_labels", "apply_labels", "apply_to_issue", "removed_labels",
+__all__ = ["Plan", "Action", "suggest_labels", "plan_labels", "apply_labels", "apply_to_issue", "removed_labels",
            "label_history", "ADDED", "SKIPPED", "PLANNED", "FAILED"]
 
 ADDED, PLANNED, SKIPPED, FAILED = "added", "planned", "skipped", "failed"
@@ -65,6 +65,33 @@ class Action:
     reason: str = ""
 
 
+def suggest_labels(
+    tagger: Any, texts: Sequence[str], *, min_score: float | None = None,
+) -> list[list[tuple[str, float]]]:
+    """``[(label, score), ...]`` per text, best first, that the model would add.
+
+    Parameters
+    ----------
+    tagger : BaseTagger
+    texts : sequence of str, length n
+    min_score : float, optional
+        Keep labels with score >= ``min_score``; default: the model's decision rule.
+
+    Returns
+    -------
+    list of length n of lists of (label, score)
+    """
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise InputError(f"--min-score must be between 0 and 1; got {min_score}")
+    if not texts:
+        return []
+    classes = list(tagger.classes_)
+    scores = np.asarray(tagger.predict_proba(list(texts)), dtype=float)
+    keep = scores >= min_score if min_score is not None else tagger.decision_.apply(scores)
+    return [sorted(((classes[j], float(row[j])) for j in np.flatnonzero(mask)), key=lambda p: -p[1])
+            for row, mask in zip(scores, keep)]
+
+
 def plan_labels(
     tagger: Any,
     items: Iterable[Item],
@@ -100,15 +127,11 @@ def plan_labels(
     todo = [it for it in items
             if not it.is_pr and (it.state or "open") == "open" and not (only_unlabelled and it.labels)]
     todo.sort(key=lambda it: (it.repo, it.number if it.number is not None else 0, it.id))
-    classes = list(tagger.classes_)
     plans: list[Plan] = []
     for start in range(0, len(todo), batch_size):
         chunk = todo[start:start + batch_size]
-        scores = np.asarray(tagger.predict_proba([it.text for it in chunk]), dtype=float)
-        keep = scores >= min_score if min_score is not None else tagger.decision_.apply(scores)
-        for it, row, mask in zip(chunk, scores, keep):
-            picked = sorted(((classes[j], float(row[j])) for j in np.flatnonzero(mask)),
-                            key=lambda p: -p[1])
+        picks = suggest_labels(tagger, [it.text for it in chunk], min_score=min_score)
+        for it, picked in zip(chunk, picks):
             plan = Plan(it.repo, int(it.number if it.number is not None else it.id), it.title,
                         list(it.labels), picked)
             if plan.new:

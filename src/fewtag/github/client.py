@@ -374,6 +374,8 @@ class GitHubClient:
                 raise _Retry("primary rate limit exceeded", 0.0)
             if status == 429:
                 raise _Retry("too many requests (429)")
+            if "rate limit" in _message(body).lower():  # a secondary limit without Retry-After
+                raise _Retry("secondary rate limit (403, no Retry-After)", 60.0)
             raise GitHubAuthError(f"{where}: forbidden (403): {_message(body)}; check that "
                                   f"${self.token_env} may read this repository", 403)
         if status == 401:
