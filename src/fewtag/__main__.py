@@ -1,0 +1,5 @@
+"""``python -m fewtag`` runs the CLI."""
+
+from fewtag.cli import main
+
+main()
