@@ -33,8 +33,9 @@ class Fault:
 
     kind: ``status`` (answer ``status``, with ``Retry-After`` if ``retry_after`` is set),
     ``slow`` (sleep ``delay`` s, then answer normally), ``truncated`` (200 with cut
-    JSON), ``hold`` (block until :meth:`FakeGitHub.release` or ``delay`` s), or
-    ``exhaust`` (set the rate limit's remaining to 0 first). ``times=-1``: forever.
+    JSON), ``hold`` (block until :meth:`FakeGitHub.release` or ``delay`` s),
+    ``exhaust`` (set the rate limit's remaining to 0 first) or ``call`` (run
+    ``call()`` first, e.g. to change data between two pages). ``times=-1``: forever.
     """
 
     path: str
@@ -46,6 +47,7 @@ class Fault:
     method: str = "GET"
     delay: float = 2.0
     message: str | None = None
+    call: Any = None
     hits: int = 0
 
 
@@ -233,6 +235,8 @@ class FakeGitHub:
             elif fault.kind == "hold":
                 self.held.set()
                 self.hold.wait(timeout=fault.delay)
+            elif fault.kind == "call":
+                fault.call()
             elif fault.kind == "exhaust":
                 with self.lock:
                     self.remaining = 0

@@ -138,3 +138,14 @@ def test_unknown_repo_and_bad_name(gh, make_client, store):
     with pytest.raises(InputError, match="OWNER/NAME"):
         fetch_repo(store, "not-a-repo", client=make_client())
     assert store.count() == 0
+
+
+def test_issue_updated_between_pages_does_not_make_another_slip(gh, make_client, store):
+    add_issues(gh, 250)
+    # after page 1 was read, #5 is edited: it moves to the end of the list and every later
+    # issue shifts back one place, so #101 would fall between pages 1 and 2
+    gh.add_fault("/issues", query="page=2", kind="call", call=lambda: gh.update_issue(REPO, 5, title="moved"))
+    r = fetch_repo(store, REPO, client=make_client())
+    assert r.resyncs == 1
+    assert _numbers(store) == list(range(1, 251))
+    assert store.get_item(REPO, 5).title == "moved"

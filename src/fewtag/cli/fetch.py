@@ -76,4 +76,6 @@ def fetch_command(
     out.print(f"{r.repo}{since_txt}: {r.items} items ({r.issues} issues, {r.prs} pull requests): "
               f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged; {r.comments} comments; "
               f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
-              f"quota left {quota} -> {store}", highlight=False)
+              f"quota left {quota} -> {store}"
+              + (f" ({r.resyncs} re-read passes: issues changed during the fetch)" if r.resyncs else ""),
+              highlight=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fewtag.data.importers import github_item
@@ -28,6 +28,7 @@ __all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_u
 
 STATES = ("all", "open", "closed")
 SOURCE = "github-api"
+_MAX_PASSES = 4
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -50,7 +51,7 @@ class FetchResult:
     rate_remaining: int | None = None
     rate_limit: int | None = None
     newest: str | None = None
-    errors: list[str] = field(default_factory=list)
+    resyncs: int = 0
 
 
 def parse_repo(repo: str) -> tuple[str, str]:
@@ -149,55 +150,82 @@ def fetch_repo(
     if client is None:
         client = GitHubClient.from_env(token_env, api_url)
     result = FetchResult(repo=repo, since=since_value)
-    params: dict[str, Any] = {"state": state, "sort": "updated", "direction": "asc", "per_page": 100}
-    if since_value:
-        params["since"] = since_value
-    url: str | None = client.url(f"/repos/{owner}/{name}/issues", params)
     start_requests = client.requests_made
-    seen: set[str] = set()
     try:
-        while url is not None and len(seen) < 1_000_000:
-            if url in seen:
-                raise GitHubError(f"pagination of {repo} loops back to the same page")
-            seen.add(url)
-            cached = get_etag(store, url)
-            try:
-                page = client.get(url, etag=cached[0] if cached else None)
-            except GitHubNotFoundError:
-                if result.pages == 0:
-                    raise GitHubNotFoundError(
-                        f"repository {repo} not found at {client.api_url} (or the token cannot see it)",
-                        404) from None
-                raise
-            if page.not_modified and cached is not None:
-                # Unchanged since we stored it: its items are already in the store.
-                result.pages += 1
-                result.not_modified += 1
-                url = cached[1]
-                _report(result, client, start_requests, on_page)
-                continue
-            if not isinstance(page.data, list):
-                raise GitHubError(f"GET issues of {repo}: expected a JSON list, got {type(page.data).__name__}")
-            objs = [o for o in page.data if isinstance(o, dict) and "number" in o]
-            complete = True
-            if max_items is not None and result.items + len(objs) >= max_items:
-                complete = result.items + len(objs) == max_items and page.next_url is None
-                objs = objs[: max_items - result.items]
-            items = [github_item(o, repo, source=SOURCE) for o in objs]
-            fetched_comments = _fetch_comments(client, store, owner, name, objs) if comments else {}
-            _write_page(store, repo, items, fetched_comments,
-                        page_url=url, etag=page.etag if complete else None,
-                        next_url=page.next_url, result=result)
-            result.pages += 1
-            _report(result, client, start_requests, on_page)
-            if max_items is not None and result.items >= max_items:
+        pass_since = since_value
+        for _ in range(_MAX_PASSES):
+            resync_from = _fetch_pass(client, store, repo, owner, name, pass_since, state, comments,
+                                      max_items, result, start_requests, on_page)
+            if resync_from is None:
                 break
-            url = page.next_url
+            # An issue we had already read was updated mid-fetch and moved to the end of the
+            # list, shifting later pages back by one: an item may have slipped between pages.
+            # Everything that can have slipped was updated at or after its old position.
+            result.resyncs += 1
+            pass_since = resync_from
     finally:
         result.requests = client.requests_made - start_requests
         if own_client:
             client.close()
     return result
+
+
+def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name: str,
+                since: str | None, state: str, comments: bool, max_items: int | None,
+                result: FetchResult, start_requests: int,
+                on_page: Callable[[FetchResult], None] | None) -> str | None:
+    """One walk over the issue list; returns a ``since`` to walk again from, or ``None``."""
+    params: dict[str, Any] = {"state": state, "sort": "updated", "direction": "asc", "per_page": 100}
+    if since:
+        params["since"] = since
+    url: str | None = client.url(f"/repos/{owner}/{name}/issues", params)
+    seen: set[str] = set()
+    read: dict[int, str] = {}  # number -> updated_at, as read in this pass
+    resync_from: str | None = None
+    while url is not None and len(seen) < 1_000_000:
+        if url in seen:
+            raise GitHubError(f"pagination of {repo} loops back to the same page")
+        seen.add(url)
+        cached = get_etag(store, url)
+        try:
+            page = client.get(url, etag=cached[0] if cached else None)
+        except GitHubNotFoundError:
+            if result.pages == 0:
+                raise GitHubNotFoundError(
+                    f"repository {repo} not found at {client.api_url} (or the token cannot see it)",
+                    404) from None
+            raise
+        if page.not_modified and cached is not None:
+            # Unchanged since we stored it: its items are already in the store.
+            result.pages += 1
+            result.not_modified += 1
+            url = cached[1]
+            _report(result, client, start_requests, on_page)
+            continue
+        if not isinstance(page.data, list):
+            raise GitHubError(f"GET issues of {repo}: expected a JSON list, got {type(page.data).__name__}")
+        objs = [o for o in page.data if isinstance(o, dict) and "number" in o]
+        complete = True
+        if max_items is not None and result.items + len(objs) >= max_items:
+            complete = result.items + len(objs) == max_items and page.next_url is None
+            objs = objs[: max_items - result.items]
+        for o in objs:
+            number, updated = int(o["number"]), str(o.get("updated_at") or "")
+            old = read.get(number)
+            if old is not None and old != updated and (resync_from is None or old < resync_from):
+                resync_from = old
+            read[number] = updated
+        items = [github_item(o, repo, source=SOURCE) for o in objs]
+        fetched_comments = _fetch_comments(client, store, owner, name, objs) if comments else {}
+        _write_page(store, repo, items, fetched_comments,
+                    page_url=url, etag=page.etag if complete else None,
+                    next_url=page.next_url, result=result)
+        result.pages += 1
+        _report(result, client, start_requests, on_page)
+        if max_items is not None and result.items >= max_items:
+            return None
+        url = page.next_url
+    return resync_from
 
 
 def _report(result: FetchResult, client: GitHubClient, start: int,
