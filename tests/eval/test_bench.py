@@ -100,9 +100,11 @@ def test_multi_label_run_has_no_confusion_matrix(multi_data, tmp_path):
 
 def test_zero_shot_is_flat_and_failures_do_not_stop_the_run(single_data, tmp_path, test_methods):
     out = tmp_path / "run"
+    notes = []
     result = bench(single_data, out=out, methods="naive-bayes,test-zero-shot,test-failing",
-                   slices="8,16,all", seeds=2)
+                   slices="8,16,all", seeds=2, log=notes.append)
     assert not result.all_failed
+    assert len([n for n in notes if "big-nli" in n]) == 1  # said once, recorded for every row
     # one fit per seed, with no training texts, but with validation and unlabelled texts
     assert test_methods.fits == [{"n_texts": 0, "model": "default-model", "validation": True,
                                   "unlabelled": 10}] * 2

@@ -320,10 +320,11 @@ def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int
         row.update({k: None for k in ("micro_f1", "macro_f1", "accuracy", "train_s", "predict_s")})
         row.update(peak_mb=outcome["peak_mb"], status=" ".join(outcome["status"].split()))
         msg = f"{spec.display} slice {sl} seed {seed}: {row['status']}"
+        if not any(e.startswith(f"{spec.display} ") and e.endswith(row["status"]) for e in result.errors):
+            say(msg)  # once per method and error; every row is in results.csv and the report
         result.errors.append(msg)
         if "traceback" in outcome:
             result.errors.append(outcome["traceback"])
-        say(msg)
         result.rows.append(row)
         return
     s = score(y_test, outcome["pred"], result.labels)
