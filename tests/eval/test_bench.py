@@ -150,6 +150,7 @@ def test_config_labels_params_and_model_option(single_data, tmp_path, test_metho
     (dict(methods="naive-bayes", seeds=0), ConfigError, "--seeds must be an integer >= 1"),
     (dict(methods=""), ConfigError, "no methods given"),
     (dict(methods="naive-bayes,naive-bayes"), ConfigError, "listed twice"),
+    (dict(methods="naive-bayes", slices="100,200"), InputError, "no training slice fits: 100, 200"),
 ])
 def test_bad_options_fail_before_anything_is_written(single_data, tmp_path, kwargs, error, match):
     with pytest.raises(error, match=match):

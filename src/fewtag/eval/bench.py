@@ -230,6 +230,9 @@ def run_bench(
             say(f"note: {result.notes[-1]}")
         else:
             active.append(name)
+    if not active:
+        raise InputError(f"no training slice fits: {', '.join(settings.slices)} are all larger than the "
+                         f"training split ({n_train} texts); add 'all' or smaller slices")
     seed_slices = {seed: _slices_for_seed(data, active, seed) for seed in range(settings.seeds)}
     for name in active:
         if any(seed_slices[s][name] is None for s in seed_slices):
