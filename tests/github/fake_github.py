@@ -283,11 +283,14 @@ class FakeGitHub:
         if status != 304 and raw:
             h.wfile.write(raw)
 
-    def _page(self, path: str, query: dict[str, str], rows: list[Any]) -> tuple[int, Any, dict[str, str]]:
+    def _page(self, path: str, query: dict[str, str], rows: list[Any],
+              render: Any = None) -> tuple[int, Any, dict[str, str]]:
         per_page = max(1, min(100, int(query.get("per_page", 30))))
         page = max(1, int(query.get("page", 1)))
         last = max(1, -(-len(rows) // per_page))
         chunk = rows[(page - 1) * per_page: page * per_page]
+        if render is not None:
+            chunk = [render(x) for x in chunk]
         links = []
 
         def link(p: int, rel: str) -> str:
@@ -322,7 +325,7 @@ class FakeGitHub:
                     rows = [i for i in rows if i["updated_at"] >= query["since"]]
                 key = "updated_at" if query.get("sort") == "updated" else "created_at"
                 rows.sort(key=lambda i: (i[key], i["number"]), reverse=query.get("direction", "desc") == "desc")
-                return self._page(path, query, [self.issue_json(repo, i) for i in rows])
+                return self._page(path, query, rows, lambda i: self.issue_json(repo, i))
             if len(rest) >= 2 and rest[0] == "issues" and rest[1].isdigit():
                 n = int(rest[1])
                 if n not in r.issues:
