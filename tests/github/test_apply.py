@@ -144,3 +144,11 @@ def test_suggest_labels_for_one_text(tagger):
     everything = suggest_labels(tagger, ["anything"], min_score=0.0)[0]
     assert sorted(lab for lab, _ in everything) == ["bug", "docs", "feature"]
     assert [s for _, s in everything] == sorted((s for _, s in everything), reverse=True)
+
+
+def test_items_without_an_issue_number_are_not_planned(tagger):
+    from fewtag.data.store import Item
+
+    items = [Item("local/notes", "abc123", title="crash segfault error"),
+             Item("o/r", "9", title="crash segfault error", number=9, state="open")]
+    assert [p.number for p in plan_labels(tagger, items)] == [9]

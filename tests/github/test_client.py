@@ -178,3 +178,10 @@ def test_secondary_limit_403_without_retry_after_waits_a_minute(gh, make_client,
     gh.add_fault("/issues", status=403, message="You have exceeded a secondary rate limit.")
     resp = make_client().get(f"/repos/{REPO}/issues")
     assert len(resp.data) == 2 and sum(sleeps) == pytest.approx(60)
+
+
+def test_503_with_retry_after_waits_that_long(gh, make_client, sleeps):
+    add_issues(gh, 2)
+    gh.add_fault("/issues", status=503, retry_after=3)
+    assert len(make_client(backoff=0.01).get(f"/repos/{REPO}/issues").data) == 2
+    assert sum(sleeps) == pytest.approx(3)

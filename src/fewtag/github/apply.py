@@ -101,7 +101,8 @@ def plan_labels(
     max_issues: int | None = None,
     batch_size: int = 256,
 ) -> list[Plan]:
-    """Predict labels for open issues (pull requests and closed issues are skipped).
+    """Predict labels for open issues (pull requests, closed issues and items without an
+    issue number are skipped).
 
     Parameters
     ----------
@@ -125,14 +126,15 @@ def plan_labels(
     if max_issues is not None and max_issues < 1:
         raise InputError(f"--max must be at least 1; got {max_issues}")
     todo = [it for it in items
-            if not it.is_pr and (it.state or "open") == "open" and not (only_unlabelled and it.labels)]
-    todo.sort(key=lambda it: (it.repo, it.number if it.number is not None else 0, it.id))
+            if it.number is not None and not it.is_pr and (it.state or "open") == "open"
+            and not (only_unlabelled and it.labels)]
+    todo.sort(key=lambda it: (it.repo, it.number, it.id))
     plans: list[Plan] = []
     for start in range(0, len(todo), batch_size):
         chunk = todo[start:start + batch_size]
         picks = suggest_labels(tagger, [it.text for it in chunk], min_score=min_score)
         for it, picked in zip(chunk, picks):
-            plan = Plan(it.repo, int(it.number if it.number is not None else it.id), it.title,
+            plan = Plan(it.repo, int(it.number), it.title,
                         list(it.labels), picked)
             if plan.new:
                 plans.append(plan)

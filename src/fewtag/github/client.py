@@ -362,12 +362,8 @@ class GitHubClient:
         if status == 304:
             return Response(304, url, None, hdrs)
         if status in (403, 429):
-            retry_after = hdrs.get("retry-after")
-            if retry_after is not None:
-                try:
-                    wait = max(0.0, float(retry_after))
-                except ValueError:
-                    wait = 60.0
+            wait = _seconds(hdrs.get("retry-after"))
+            if wait is not None:
                 raise _Retry(f"secondary rate limit ({status}, Retry-After {wait:g} s)", wait)
             if self.rate.remaining == 0:
                 self._wait_for_reset("primary rate limit exceeded")
@@ -385,7 +381,8 @@ class GitHubClient:
         if status == 404:
             raise GitHubNotFoundError(f"{where}: not found (404)", 404)
         if status >= 500:
-            raise _Retry(f"server error {status}")
+            wait = _seconds(hdrs.get("retry-after"))
+            raise _Retry(f"server error {status}", min(wait, self.max_backoff) if wait is not None else None)
         if status >= 400:
             raise GitHubError(f"{where}: {status} {_message(body)}", status)
         if status == 204 or not body:
@@ -431,6 +428,22 @@ class GitHubClient:
         for page in self.paginate(path, params):
             out.extend(page.data)
         return out
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """``Retry-After`` in seconds (a number or an HTTP date; 60 when unreadable)."""
+    if retry_after is None:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return 60.0
 
 
 def _short(url: str) -> str:
