@@ -131,13 +131,19 @@ def test_kill_mid_fetch_then_resume_gives_every_item_once(gh, tmp_path):
     gh.faults.clear()
     # 2. kills at random moments (a fixed seed keeps it repeatable), each followed by a check
     rnd = random.Random(0)
-    for _ in range(3):
+    gh.add_fault("/issues", kind="slow", delay=0.2, times=-1)  # stretch each page so kills land mid-fetch
+    for _ in range(2):
         gh.update_issue(REPO, rnd.randint(1, 450), title="edited meanwhile")
+        before = len(gh.calls("GET", "/issues"))
         proc = _spawn(gh, db)
-        time.sleep(rnd.uniform(0.2, 1.2))
+        deadline = time.monotonic() + 30
+        while len(gh.calls("GET", "/issues")) == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rnd.uniform(0.0, 0.5))
         proc.kill()
         proc.wait(10)
         assert _duplicates(db) == 0
+    gh.faults.clear()
     # 3. an uninterrupted rerun completes it
     proc = _spawn(gh, db)
     assert proc.wait(60) == 0, proc.stderr.read().decode()
@@ -161,8 +167,10 @@ def test_token_never_appears_in_output_logs_or_store(gh, tmp_path, caplog):
     res = _invoke(["--verbose", "fetch", REPO, "--store", str(db), "--api-url", gh.url, "--comments"])
     assert res.exit_code == 0, res.output
     outputs.append(res.output)
+    res = _invoke(["--verbose", "fetch", "nobody/nothing", "--store", str(db), "--api-url", gh.url])  # 404
+    assert res.exit_code != 0
+    outputs += [res.output, str(res.exception), repr(res.exception)]
     for args, env in [([REPO, "--api-url", gh.url], {"GITHUB_TOKEN": TOKEN + "x"}),  # 401: wrong token
-                      (["nobody/nothing", "--api-url", gh.url], {}),                 # 404
                       ([REPO, "--api-url", "http://127.0.0.1:9"], {})]:              # network down
         cmd = [sys.executable, "-c", "from fewtag.cli import main; main()", "--verbose", "fetch", *args,
                "--store", str(db)]

@@ -339,7 +339,7 @@ class GitHubClient:
                 if attempt == self.max_attempts:
                     break
                 wait = retry.wait if retry.wait is not None else self._backoff(attempt)
-                log.warning("%s: %s; retry %d/%d in %.1f s", where, retry.reason, attempt,
+                log.info("%s: %s; retry %d/%d in %.1f s", where, retry.reason, attempt,
                             self.max_attempts - 1, wait)
                 self._wait(wait, f"{retry.reason}, retrying")
         raise GitHubError(f"{where} failed after {self.max_attempts} attempts: {last}")
