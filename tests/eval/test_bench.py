@@ -189,3 +189,14 @@ def test_labelled_file_is_split_with_the_seed(tmp_path):
     result = bench(path, out=tmp_path / "run", methods="naive-bayes", slices="8,all", seeds=2)
     assert result.data_summary["sizes"]["train"] > 0 and result.data_summary["sizes"]["test"] > 0
     assert len(result.rows) == 4 and all(r["status"] == "ok" for r in result.rows)
+
+
+def test_store_option_configures_the_embedding_cache(single_data, tmp_path, monkeypatch):
+    import fewtag.embed
+
+    seen = []
+    monkeypatch.setattr(fewtag.embed, "configure_cache", seen.append)
+    result = bench(single_data, out=tmp_path / "run", methods="naive-bayes", slices="all",
+                   store=tmp_path / "cache.db")
+    assert seen == [str(tmp_path / "cache.db")]
+    assert "--store" in result.settings.command_line()

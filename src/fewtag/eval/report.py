@@ -179,7 +179,9 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
     trows = [[r["method"], r["slice"], f"{r['train_s']:.3f}", f"{r['predict_s']:.3f}", f"{r['peak_mb']:.0f}"]
              for r in summary]
     b.append(("table", ["method", "slice", "train_s (fit + tuning)", "predict_s (test)", "peak_mb"], trows))
-    b.append(("p", "Means over seeds. " + PEAK_MB_NOTE))
+    b.append(("p", "Means over seeds. " + PEAK_MB_NOTE + " Embeddings are cached in the process (and in "
+              "--store): the first encoder method pays for embedding the texts, later ones reuse them. "
+              "A zero-shot method's single fit per seed is shown at every slice."))
 
     largest = result.slices_run[-1] if result.slices_run else None
     if largest is not None:
