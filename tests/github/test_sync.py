@@ -149,3 +149,15 @@ def test_issue_updated_between_pages_does_not_make_another_slip(gh, make_client,
     assert r.resyncs == 1
     assert _numbers(store) == list(range(1, 251))
     assert store.get_item(REPO, 5).title == "moved"
+
+
+def test_comments_asked_later_are_fetched_despite_cached_pages(gh, make_client, store):
+    gh.add_issue(REPO, 1, "t", "b", comments=["first", "second"])
+    fetch_repo(store, REPO, client=make_client())
+    assert stored_comments(store, REPO, 1) == []
+    r = fetch_repo(store, REPO, client=make_client(), comments=True)
+    assert r.not_modified == 0 and [c["body"] for c in stored_comments(store, REPO, 1)] == ["first", "second"]
+    r = fetch_repo(store, REPO, client=make_client(), comments=True)
+    assert r.not_modified == 1  # now the page is cached with its comments
+    r = fetch_repo(store, REPO, client=make_client())
+    assert r.not_modified == 1

@@ -29,6 +29,7 @@ __all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_u
 STATES = ("all", "open", "closed")
 SOURCE = "github-api"
 _MAX_PASSES = 4
+_WITH_COMMENTS = "#with-comments"  # http_cache key suffix: the page was stored with its comments
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -186,7 +187,8 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
         if url in seen:
             raise GitHubError(f"pagination of {repo} loops back to the same page")
         seen.add(url)
-        cached = get_etag(store, url)
+        # a page stored without its comments is not "unchanged" for a fetch that wants them
+        cached = get_etag(store, url + _WITH_COMMENTS if comments else url)
         try:
             page = client.get(url, etag=cached[0] if cached else None)
         except GitHubNotFoundError:
@@ -218,7 +220,7 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
         items = [github_item(o, repo, source=SOURCE) for o in objs]
         fetched_comments = _fetch_comments(client, store, owner, name, objs) if comments else {}
         _write_page(store, repo, items, fetched_comments,
-                    page_url=url, etag=page.etag if complete else None,
+                    page_url=url, etag=page.etag if complete else None, with_comments=comments,
                     next_url=page.next_url, result=result)
         result.pages += 1
         _report(result, client, start_requests, on_page)
@@ -275,7 +277,8 @@ def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
 
 def _write_page(store: Store, repo: str, items: list[Item],
                 fetched_comments: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]],
-                *, page_url: str, etag: str | None, next_url: str | None, result: FetchResult) -> None:
+                *, page_url: str, etag: str | None, next_url: str | None, result: FetchResult,
+                with_comments: bool = False) -> None:
     """Items, comments, ETags and the cursor of one page: all or nothing."""
     placeholders = ", ".join("?" * len(_COLUMNS.split(",")))
     with store.transaction() as conn:
@@ -313,6 +316,8 @@ def _write_page(store: Store, repo: str, items: list[Item],
                 conn.execute("DELETE FROM http_cache WHERE url=?", (c_url,))
                 put_etag(conn, c_url, c_etag, None)
         put_etag(conn, page_url, etag, next_url)
+        if with_comments:
+            put_etag(conn, page_url + _WITH_COMMENTS, etag, next_url)
         conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:synced_at", now_iso()))
         if result.newest:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:cursor", result.newest))
