@@ -284,8 +284,12 @@ class _SimCSERun:
     def train_mode(self) -> None:
         self.model.train()
 
+    def _tokenize(self, texts: list[str]) -> dict:
+        prep = getattr(self.model, "preprocess", None) or self.model.tokenize  # renamed in ST 6
+        return prep(texts)
+
     def _features(self, texts: list[str]) -> list[dict]:
-        return [self.model.tokenize(texts), self.model.tokenize(texts)]
+        return [self._tokenize(texts), self._tokenize(texts)]
 
     def loss(self, texts: list[str]):
         return self.loss_fn(self._features(texts), None)
@@ -339,4 +343,4 @@ class _TSDAERun(_SimCSERun):
             if words and not keep.any():
                 keep[int(self.rng.integers(len(words)))] = True
             noisy.append(" ".join(w for w, k in zip(words, keep) if k))
-        return [self.model.tokenize(noisy), self.model.tokenize(texts)]
+        return [self._tokenize(noisy), self._tokenize(texts)]
