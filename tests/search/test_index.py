@@ -46,6 +46,10 @@ def test_changed_encoder_reembeds_everything(store, encoder):
     build_index(store, encoder)
     _, report = build_index(store, FakeEncoder(model_id="fake/other"))
     assert report.n_embedded == 6
+    shorter = FakeEncoder(model_id="fake/other")
+    shorter.max_length = 128
+    index, report = build_index(store, shorter)
+    assert report.n_embedded == 6 and index.meta["max_length"] == 128
 
 
 def test_search_and_similar(store, encoder):

@@ -37,7 +37,8 @@ def _searcher(store: Path, model: str | None):
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
     db = Store(store)
     index = open_index(store)
-    encoder = load_encoder(model or index.meta.get("model_id"))
+    encoder = load_encoder(model or index.meta.get("model_id"),
+                           max_length=index.meta.get("max_length") or 256)
     return Searcher(db, encoder, index=index)
 
 

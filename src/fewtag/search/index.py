@@ -401,6 +401,8 @@ def build_index(
             prev = None
         if prev is not None and prev.meta.get("model_id") == encoder.model_id \
                 and prev.meta.get("revision") == encoder.revision \
+                and prev.meta.get("max_length", getattr(encoder, "max_length", None)) \
+                == getattr(encoder, "max_length", None) \
                 and bool(prev.meta.get("comments")) == comments:
             old = {(k["repo"], str(k["id"])): (k["hash"], prev.vectors[i])
                    for i, k in enumerate(prev.keys)}
@@ -422,6 +424,7 @@ def build_index(
     meta: dict[str, Any] = {
         "model_id": encoder.model_id,
         "revision": encoder.revision,
+        "max_length": getattr(encoder, "max_length", None),
         "dim": int(matrix.shape[1]),
         "n": len(keys),
         "comments": comments,
@@ -456,7 +459,7 @@ class Searcher:
         self.index = index if index is not None else open_index(store.path)
         meta = self.index.meta
         if encoder is None:
-            encoder = load_encoder(meta.get("model_id"))
+            encoder = load_encoder(meta.get("model_id"), max_length=meta.get("max_length") or 256)
         elif encoder.model_id != meta.get("model_id"):
             raise ConfigError(f"the index was built with {meta.get('model_id')!r}, the query "
                               f"encoder is {encoder.model_id!r}; rebuild with `fewtag index --model`")
