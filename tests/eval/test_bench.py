@@ -189,6 +189,7 @@ def test_labelled_file_is_split_with_the_seed(tmp_path):
     result = bench(path, out=tmp_path / "run", methods="naive-bayes", slices="8,all", seeds=2)
     assert result.data_summary["sizes"]["train"] > 0 and result.data_summary["sizes"]["test"] > 0
     assert len(result.rows) == 4 and all(r["status"] == "ok" for r in result.rows)
+    assert "a labelled file, split in memory with seed 0" in (tmp_path / "run" / "report.md").read_text()
 
 
 def test_store_option_configures_the_embedding_cache(single_data, tmp_path, monkeypatch):

@@ -132,7 +132,8 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
 
     b.append(("h", 2, "Data"))
     kind = "multi-label" if d["multi_label"] else "single-label"
-    b.append(("p", f"`{s.data}`: {kind}, {len(d['labels'])} labels. Splits: "
+    source = " (a labelled file, split in memory with seed 0)" if Path(s.data).is_file() else ""
+    b.append(("p", f"`{s.data}`{source}: {kind}, {len(d['labels'])} labels. Splits: "
               + ", ".join(f"{k} {v}" for k, v in d["sizes"].items())
               + f". Slices for the prepared seed ({d['prepared_seed']}) are the stored ones; other seeds "
               "draw their own nested slices from the same training split. Validation and test are "
