@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one error = one line, also in logs
 out = Console(soft_wrap=True)  # stdout: tables and results
 T = TypeVar("T")
 
