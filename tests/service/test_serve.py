@@ -1,4 +1,8 @@
-"""`fewtag serve` as a real process: start-up faults and one real uvicorn server."""
+"""`fewtag serve` as a real process: start-up faults and one real uvicorn server.
+
+The three processes start together (module fixture) because each start
+imports the whole CLI, which takes seconds on a busy machine.
+"""
 
 from __future__ import annotations
 
@@ -14,31 +18,51 @@ import httpx
 import pytest
 
 FEWTAG = str(Path(sys.executable).parent / "fewtag")
+# wide COLUMNS: rich would otherwise wrap the one error line at 80 columns
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "400", "FEWTAG_API_TOKEN": "tok"}
 
 
-def _serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    # wide COLUMNS: rich would otherwise wrap the one error line at 80 columns
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "400"}
-    return subprocess.run([FEWTAG, "serve", *args, "--port", "9"], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def _one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+@pytest.fixture(scope="module")
+def launched(model_dir, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    bad_json = tmp / "bad-json"
+    shutil.copytree(model_dir, bad_json)
+    (bad_json / "fewtag.json").write_text("{not json")
+    port = _free_port()
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "env": ENV}
+    procs = {
+        "missing": subprocess.Popen([FEWTAG, "serve", str(tmp / "nope"), "--port", "9"], **pipes),
+        "corrupt": subprocess.Popen([FEWTAG, "serve", str(bad_json), "--port", "9"], **pipes),
+        "server": subprocess.Popen([FEWTAG, "serve", str(model_dir), "--port", str(port),
+                                    "--log-level", "warning"], **pipes),
+    }
+    yield procs, f"http://127.0.0.1:{port}"
+    for p in procs.values():
+        if p.poll() is None:
+            p.terminate()
+        p.communicate(timeout=30)
+
+
+def _one_line_error(proc: subprocess.Popen, needle: str) -> None:
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode != 0
-    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, stderr
     assert lines[0].startswith("error:") and needle in lines[0], lines[0]
 
 
-def test_missing_model_dir_exits_with_one_line(tmp_path):
-    _one_line_error(_serve(str(tmp_path / "nope")), "does not exist")
+def test_missing_model_dir_exits_with_one_line(launched):
+    _one_line_error(launched[0]["missing"], "does not exist")
 
 
-def test_corrupt_model_dir_exits_with_one_line(tmp_path, model_dir):
-    bad_json = tmp_path / "bad-json"
-    shutil.copytree(model_dir, bad_json)
-    (bad_json / "fewtag.json").write_text("{not json")
-    _one_line_error(_serve(str(bad_json)), "corrupt")
+def test_corrupt_model_dir_exits_with_one_line(launched):
+    _one_line_error(launched[0]["corrupt"], "corrupt")
 
 
 def test_every_corrupt_model_dir_is_a_model_file_error(tmp_path, model_dir):
@@ -59,34 +83,21 @@ def test_every_corrupt_model_dir_is_a_model_file_error(tmp_path, model_dir):
             load_service_model(str(path) if path else None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_real_server_on_loopback(model_dir):
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "FEWTAG_API_TOKEN": "tok"}
-    proc = subprocess.Popen([FEWTAG, "serve", str(model_dir), "--port", str(port), "--log-level",
-                             "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.2)
-        r = httpx.post(f"{base}/v1/predict", json={"items": [{"id": 1, "text": "typo in the docs"}]},
-                       headers={"Authorization": "Bearer tok"})
-        assert r.status_code == 200 and r.json()["predictions"][0]["labels"] == ["documentation"]
-        assert httpx.post(f"{base}/v1/predict", json={"items": []}).status_code == 401
-        assert "fewtag_requests_total" in httpx.get(f"{base}/metrics").text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def test_real_server_on_loopback(launched):
+    procs, base = launched
+    proc = procs["server"]
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"server did not start: {proc.communicate(timeout=5)[1]}")
+        time.sleep(0.2)
+    r = httpx.post(f"{base}/v1/predict", json={"items": [{"id": 1, "text": "typo in the docs"}]},
+                   headers={"Authorization": "Bearer tok"})
+    assert r.status_code == 200 and r.json()["predictions"][0]["labels"] == ["documentation"]
+    assert httpx.post(f"{base}/v1/predict", json={"items": []}).status_code == 401
+    assert "fewtag_requests_total" in httpx.get(f"{base}/metrics").text
