@@ -74,7 +74,7 @@ def main() -> None:
         print(f"  {p['id']:<28} {', '.join(p['labels']) or '(abstains)':<28} {title}")
     (OUT / "predictions.jsonl").write_text(predictions, encoding="utf-8")
     first = json.loads(unlabelled[0])["id"]
-    fewtag("index", "--store", str(STORE))
+    fewtag("index", "--store", str(STORE), "--max-length", "128")
     fewtag("similar", first, "--store", str(STORE), "-k", "5")
     minutes = (time.time() - start) / 60
     print(f"\ndemo done in {minutes:.1f} min. Report: {OUT / 'bench' / 'report.md'}; "
