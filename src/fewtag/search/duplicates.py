@@ -6,10 +6,11 @@ Ground truth, best first:
    (or links ``.../issues/N``) with ``#N`` in the index. A flag is correct when
    the issue's nearest neighbour is its original (or, for an original, its
    duplicate).
-2. *labels*: when no body names its original, an issue labelled ``duplicate``
-   counts as a positive and every other issue as a negative; a flag is correct
-   when it falls on an issue labelled ``duplicate``. This is a weak, pessimistic
-   truth (unlabelled duplicates count as false positives).
+2. *labels*: when no body names its original, recall is the share of issues
+   labelled ``duplicate`` that are flagged, and a flag is correct when the issue
+   or its nearest neighbour is labelled ``duplicate`` (the original of a
+   duplicate is rarely labelled). This is a weak, pessimistic truth:
+   unlabelled duplicate pairs count as false positives.
 
 The threshold maximising F1 is kept in the index's ``meta.json``.
 """
@@ -66,13 +67,17 @@ def find_duplicate_pairs(store: Store, index: SearchIndex,
     return positives, pairs
 
 
-def _best_f1(scores: np.ndarray, correct: np.ndarray, n_positive: int) -> tuple[float, float, float, float]:
-    """Threshold with the best F1 when every row with ``score >= t`` is flagged."""
+def _best_f1(scores: np.ndarray, correct: np.ndarray, found: np.ndarray,
+             n_positive: int) -> tuple[float, float, float, float]:
+    """Threshold with the best F1 when every row with ``score >= t`` is flagged.
+
+    ``correct[i]``: a flag on row ``i`` is right (precision); ``found[i]``: a flag
+    on row ``i`` finds one of the ``n_positive`` positives (recall).
+    """
     order = np.argsort(-scores, kind="stable")
-    tp = np.cumsum(correct[order])
     flagged = np.arange(1, len(order) + 1)
-    precision = tp / flagged
-    recall = tp / max(n_positive, 1)
+    precision = np.cumsum(correct[order]) / flagged
+    recall = np.cumsum(found[order]) / max(n_positive, 1)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
     best = int(np.argmax(f1))
     return float(scores[order][best]), float(precision[best]), float(recall[best]), float(f1[best])
@@ -95,11 +100,14 @@ def tune_duplicate_threshold(store: Store, index: SearchIndex,
     if pairs:
         linked = {(a, b) for a, b in pairs} | {(b, a) for a, b in pairs}
         correct = np.array([(i, int(nn_row[i])) in linked for i in range(n)], dtype=float)
-        truth, n_pos = "pairs", len({x for pair in pairs for x in pair})
+        found, truth, n_pos = correct, "pairs", len({x for pair in pairs for x in pair})
     else:
-        pos = set(positives)
-        correct = np.array([i in pos for i in range(n)], dtype=float)
-        truth, n_pos = "labels", len(positives)
-    t, p, r, f = _best_f1(nn_score, correct, n_pos)
+        pos = np.zeros(n, dtype=bool)
+        pos[positives] = True
+        # a flagged pair is right when either side is labelled (the original of a
+        # duplicate usually is not); recall counts the labelled duplicates flagged
+        correct = (pos | (nn_row >= 0) & pos[np.maximum(nn_row, 0)]).astype(float)
+        found, truth, n_pos = pos.astype(float), "labels", len(positives)
+    t, p, r, f = _best_f1(nn_score, correct, found, n_pos)
     # floor, so the pair that set the threshold still reaches it after rounding
     return DuplicateReport(truth, n_pos, n, math.floor(t * 1e4) / 1e4, round(p, 4), round(r, 4), round(f, 4))
