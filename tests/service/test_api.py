@@ -170,3 +170,17 @@ def test_batcher_isolates_a_failing_request():
             bad.result(5)
     finally:
         b.stop()
+
+
+def test_batcher_wait_adapts_to_the_model_time():
+    def slow(texts):
+        time.sleep(0.04)
+        return texts
+
+    b = MicroBatcher(slow, max_batch=100, max_wait=0.005).start()
+    try:
+        assert b.wait == 0.0  # nothing measured yet: no waiting
+        b.submit(["a"]).result(5)
+        assert b.wait == pytest.approx(0.005)  # a quarter of 40 ms, capped at 5 ms
+    finally:
+        b.stop()

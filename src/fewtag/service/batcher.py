@@ -40,7 +40,12 @@ class MicroBatcher(Generic[R]):
     max_batch : int
         Texts per call, at most (a single larger request runs whole).
     max_wait : float
-        Seconds to wait for more requests after the first one arrives.
+        The longest wait, in seconds, for more requests after the first one
+        arrives. The actual wait adapts: a quarter of the recent model-call time,
+        capped by ``max_wait``. Clients that wait for an answer before sending
+        again all come back together after a slow call, a few milliseconds
+        apart; waiting a little gathers them into one call instead of splitting
+        them into a small call and a large one.
     on_batch : callable, optional
         ``on_batch(n_texts, seconds)`` after each model call (metrics).
 
@@ -57,6 +62,12 @@ class MicroBatcher(Generic[R]):
         self.fn, self.max_batch, self.max_wait, self.on_batch = fn, max_batch, max_wait, on_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._call_seconds = 0.0  # moving average of the model-call time
+
+    @property
+    def wait(self) -> float:
+        """Seconds the worker now waits for more requests (adaptive, <= ``max_wait``)."""
+        return min(self.max_wait, 0.25 * self._call_seconds)
 
     @property
     def alive(self) -> bool:
@@ -89,7 +100,7 @@ class MicroBatcher(Generic[R]):
     # ---------------------------------------------------------------- worker
     def _gather(self, first: _Job) -> tuple[list[_Job], bool]:
         jobs, n = [first], len(first.texts)
-        deadline = time.monotonic() + self.max_wait
+        deadline = time.monotonic() + self.wait
         while n < self.max_batch:
             left = deadline - time.monotonic()
             try:
@@ -114,8 +125,10 @@ class MicroBatcher(Generic[R]):
                 return
             jobs[0].future.set_exception(exc)
             return
+        seconds = time.perf_counter() - start
+        self._call_seconds = seconds if not self._call_seconds else 0.8 * self._call_seconds + 0.2 * seconds
         if self.on_batch is not None:
-            self.on_batch(len(texts), time.perf_counter() - start)
+            self.on_batch(len(texts), seconds)
         pos = 0
         for j in jobs:
             j.future.set_result(results[pos:pos + len(j.texts)])
