@@ -25,7 +25,7 @@ __all__ = ["highest_loss_examples", "project_2d", "projection_plot", "confusion_
 
 
 def highest_loss_examples(tagger: Any, texts: Sequence[str], labels: LabelInput,
-                          n: int = 10) -> list[dict[str, Any]]:
+                          n: int = 10, *, scores: NDArray | None = None) -> list[dict[str, Any]]:
     """The ``n`` texts with the highest loss under a fitted tagger (book ch. 2).
 
     Parameters
@@ -36,6 +36,8 @@ def highest_loss_examples(tagger: Any, texts: Sequence[str], labels: LabelInput,
     labels : sequence of str or of label lists, length m
         Gold labels (validation data, never test).
     n : int
+    scores : ndarray of shape (m, n_classes), optional
+        ``tagger.predict_proba(texts)`` when already computed.
 
     Returns
     -------
@@ -54,7 +56,9 @@ def highest_loss_examples(tagger: Any, texts: Sequence[str], labels: LabelInput,
     if len(texts) != len(gold):
         raise InputError(f"got {len(texts)} texts but {len(gold)} labels")
     y = binarize(gold, tagger.classes_)
-    scores = tagger.predict_proba(texts)
+    scores = tagger.predict_proba(texts) if scores is None else np.asarray(scores, dtype=np.float64)
+    if scores.shape != y.shape:
+        raise InputError(f"scores have shape {scores.shape}, expected {y.shape}")
     losses = text_losses(y, scores, multi_label=tagger.multi_label_)
     chosen = tagger.decision_.apply(scores)
     order = np.argsort(-losses, kind="stable")[:n]
