@@ -126,6 +126,18 @@ async def drive_aiohttp(url: str, payloads: list[dict], concurrency: int) -> tup
 DRIVERS = {"httpx": drive_httpx, "aiohttp": drive_aiohttp}
 
 
+def mean_batch(base: str) -> float:
+    """Mean texts per model call so far, from the server's /metrics."""
+    import httpx
+
+    vals = {}
+    for line in httpx.get(f"{base}/metrics").text.splitlines():
+        if line.startswith(("fewtag_batch_size_sum", "fewtag_batch_size_count")):
+            name, value = line.split()
+            vals[name] = float(value)
+    return vals.get("fewtag_batch_size_sum", 0) / max(vals.get("fewtag_batch_size_count", 0), 1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--method", default="tfidf-logreg")
@@ -166,8 +178,14 @@ def main() -> None:
     t = time.perf_counter()
     for s in range(0, len(off_texts), 64):
         tagger.predict(off_texts[s:s + 64])
-    offline_s = time.perf_counter() - t
-    offline_rate = len(off_texts) / offline_s
+    offline_rate = len(off_texts) / (time.perf_counter() - t)
+    # the same texts again in batches of --concurrency: the most a batcher fed by
+    # that many single-text clients can gather (a different slice: no cache hits)
+    small = [f"{x} ." for x in off_texts]
+    t = time.perf_counter()
+    for s in range(0, len(small), a.concurrency):
+        tagger.predict(small[s:s + a.concurrency])
+    offline_small = len(small) / (time.perf_counter() - t)
     del tagger
 
     port = free_port()
@@ -196,6 +214,7 @@ def main() -> None:
         batched = [{"items": [{"id": j, "text": x} for j, x in enumerate(batch_texts[s:s + a.batch])]}
                    for s in range(0, len(batch_texts), a.batch)]
         s_sec, s_lat, s_err = asyncio.run(drive(url, single, a.concurrency))
+        s_batch = mean_batch(base)
         b_sec, b_lat, b_err = asyncio.run(drive(url, batched, a.concurrency))
     finally:
         server.terminate()
@@ -209,11 +228,14 @@ def main() -> None:
           " vs offline |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(f"| offline predict (batches of 64) | - | - | - | - | {offline_rate:.1f} | - | - | - | 1.00 |")
+    print(f"| offline predict (batches of {a.concurrency}) | - | - | - | - | {offline_small:.1f} | - | - | - | "
+          f"{offline_small / offline_rate:.2f} |")
     print(f"| service, single | {len(single)} | 1 | {s_err} | {s_rate:.1f} | {s_rate:.1f} | "
           f"{pct(s_lat, 50):.1f} | {pct(s_lat, 95):.1f} | {pct(s_lat, 99):.1f} | {s_rate / offline_rate:.2f} |")
     print(f"| service, batched | {len(batched)} | {a.batch} | {b_err} | {b_rate:.1f} | "
           f"{b_rate * a.batch:.1f} | {pct(b_lat, 50):.1f} | {pct(b_lat, 95):.1f} | {pct(b_lat, 99):.1f} | "
           f"{b_rate * a.batch / offline_rate:.2f} |")
+    print(f"\nmean texts per model call in the single-text run: {s_batch:.1f}")
 
 
 if __name__ == "__main__":
