@@ -120,3 +120,29 @@ def test_missing_model_is_reported_before_training(monkeypatch):
         with pytest.raises(ModelNotFoundError, match="tfidf-logreg"):
             get_method(name)(model="facebook/does-not-exist").fit(texts, labels)
         assert time.perf_counter() - start < 5
+
+
+def test_setfit_prior_shift_from_unlabelled_texts(tiny_encoder, tmp_path):
+    texts, labels, classes = toy_data()
+    unlabelled = ["crash on start", "segfault when i load the file", "error on save"] * 5 + ["docs typo"]
+    tagger = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32).fit(
+        texts, labels, unlabelled=unlabelled)
+    priors = tagger.metadata_["estimated_priors"]
+    assert set(priors) == set(classes) and abs(sum(priors.values()) - 1) < 1e-3
+    assert np.any(tagger.prior_shift_ != 0)
+    probe = ["crash", "docs", "new option"]
+    loaded = load_tagger(tagger.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.predict_proba(probe), tagger.predict_proba(probe), atol=1e-6)
+    no_shift = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32,
+                                     adjust_priors=False).fit(texts, labels, unlabelled=unlabelled)
+    assert not np.any(no_shift.prior_shift_)
+
+
+def test_em_priors_moves_towards_the_unlabelled_distribution():
+    from fewtag.methods.setfit import em_priors
+
+    p = np.array([[0.7, 0.3]] * 8 + [[0.4, 0.6]] * 2)
+    one_step = em_priors(p, np.array([0.5, 0.5]), max_iter=1)
+    np.testing.assert_allclose(one_step, p.mean(axis=0))
+    full = em_priors(p, np.array([0.5, 0.5]))
+    assert full[0] > one_step[0] > 0.5 and abs(full.sum() - 1) < 1e-9
