@@ -12,9 +12,9 @@ Reproduce (huggingface/datasets issues)::
     fewtag import ../shared/data/github_issues_hf_datasets/datasets-issues.zip --store /tmp/h5/fewtag.db
     fewtag prepare --config configs/hf-datasets.toml --store /tmp/h5/fewtag.db --out /tmp/h5/hf
     fewtag adapt /tmp/h5/hf --model sentence-transformers/all-MiniLM-L6-v2 --out /tmp/h5/minilm-simcse \\
-        --steps 150 --objective simcse --batch-size 16 --max-length 128
+        --steps 60 --objective simcse --batch-size 16 --max-length 64
     FEWTAG_EMBED_CACHE=/tmp/h5/embed.db python benchmarks/unlabelled.py /tmp/h5/hf \\
-        --da-model /tmp/h5/minilm-simcse --csv /tmp/h5/unlabelled.csv
+        --da-model /tmp/h5/minilm-simcse --max-length 64 --seeds 3 --csv /tmp/h5/unlabelled.csv
 """
 
 from __future__ import annotations
@@ -47,11 +47,13 @@ def rows(da_model: str | None, max_length: int) -> list[dict]:
          "params": {"base": "naive-bayes", "augment": "backtranslate", "n_aug": 1}, "slices": SMALL},
         {"label": "embed-logreg", "method": "embed-logreg", "params": dict(enc), "slices": SMALL + ["64"]},
         {"label": "knn", "method": "knn", "params": dict(enc), "slices": SMALL + ["64"]},
-        {"label": "self-train teacher (n_iter=0)", "method": "self-train", "params": {**enc, "n_iter": 0},
+        {"label": "self-train teacher (n_iter=0)", "method": "self-train",
+         "params": {**enc, "n_iter": 0, "max_unlabelled": 500},
          "slices": ["16", "32", "64"], "seeded": True},
-        {"label": "self-train (3 rounds)", "method": "self-train", "params": {**enc, "n_iter": 3},
+        {"label": "self-train (3 rounds)", "method": "self-train",
+         "params": {**enc, "n_iter": 3, "max_unlabelled": 500},
          "slices": ["16", "32", "64"], "seeded": True},
-        {"label": "uda (eda)", "method": "uda", "params": {**enc, "max_unlabelled": 500},
+        {"label": "uda (eda)", "method": "uda", "params": {**enc, "max_unlabelled": 300},
          "slices": ["16", "32", "64"], "seeded": True},
     ]
     if da_model:
@@ -60,7 +62,7 @@ def rows(da_model: str | None, max_length: int) -> list[dict]:
                        "slices": SMALL + ["64"]})
         out.insert(7, {"label": "knn (DA)", "method": "knn", "params": dict(da), "slices": SMALL + ["64"]})
         out.append({"label": "self-train (DA, 3 rounds)", "method": "self-train",
-                    "params": {**da, "n_iter": 3}, "slices": ["16", "32", "64"], "seeded": True})
+                    "params": {**da, "n_iter": 3, "max_unlabelled": 500}, "slices": ["16", "32", "64"], "seeded": True})
     return out
 
 
