@@ -91,6 +91,14 @@ def test_bad_input_is_a_clear_4xx(make_client, body):
     r = c.post("/v1/predict", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.json()["detail"]
+    if r.status_code == 422:
+        assert r.json()["message"].startswith("The request is invalid at ")
+
+
+def test_validation_message_names_the_field(make_client):
+    r = make_client().post("/v1/predict", json={"items": [{"id": 1, "text": "a", "lang": "en"}]})
+    assert r.status_code == 422
+    assert r.json()["message"] == "The request is invalid at items.0.lang: Extra inputs are not permitted."
 
 
 def test_bearer_auth(make_client):

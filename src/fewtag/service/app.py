@@ -7,7 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from fewtag import __version__
 from fewtag.service.batcher import MicroBatcher
@@ -43,6 +45,23 @@ def _open_search(state: ServiceState, encoder: Any) -> None:
     except TaggerError as exc:
         state.search_error = str(exc)
         log.warning("search is disabled: %s", exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 with FastAPI's error list plus one sentence naming the first problem."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    what = str(first.get("msg", "invalid input")).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    message = f"The request is invalid at {where}: {what}{more}."
+    return JSONResponse({"message": message, "detail": jsonable_errors(errors)}, status_code=422)
+
+
+def jsonable_errors(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors)
 
 
 def create_app(
@@ -115,6 +134,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.fewtag = state
+    app.add_exception_handler(RequestValidationError, _validation_error)
     from fewtag.service.routers import health, metrics as metrics_router, predict, search, webhook
 
     for module in (health, predict, search, metrics_router, webhook):
