@@ -156,3 +156,17 @@ def test_comments_are_indexed_when_asked(store, encoder):
     row = with_comments.position("o/r", "6")
     assert not np.allclose(plain.vectors[row], with_comments.vectors[row])
     assert with_comments.keys[row]["hash"] != plain.keys[row]["hash"]
+
+
+def test_similar_for_an_issue_added_after_indexing(store, encoder):
+    build_index(store, encoder)
+    store.upsert_items([Item("o/r", "8", title="load_dataset hangs on squad again", number=8)])
+    hits = Searcher(store, encoder).similar("o/r", "8", k=2)
+    assert {h.id for h in hits} == {"1", "3"}
+
+
+def test_bad_ivf_mode_is_a_config_error(store, encoder):
+    from fewtag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="auto, on or off"):
+        build_index(store, encoder, ivf="maybe")
