@@ -170,3 +170,4 @@ def test_bad_ivf_mode_is_a_config_error(store, encoder):
 
     with pytest.raises(ConfigError, match="auto, on or off"):
         build_index(store, encoder, ivf="maybe")
+    assert encoder.calls == []  # checked before any embedding

@@ -382,6 +382,8 @@ def build_index(
     InputError
         The store holds no issues.
     """
+    if ivf not in ("auto", "on", "off"):
+        raise ConfigError(f"--ivf must be auto, on or off; got {ivf!r}")
     if store.path == ":memory:" and folder is None:
         raise InputError("an in-memory store needs an explicit index folder")
     folder = Path(folder) if folder is not None else index_folder(store.path)
