@@ -53,6 +53,9 @@ def rows(da_model: str | None, max_length: int) -> list[dict]:
         {"label": "self-train (3 rounds)", "method": "self-train",
          "params": {**enc, "n_iter": 3, "max_unlabelled": 500},
          "slices": ["16", "32", "64"], "seeded": True},
+        {"label": "self-train (3 rounds, last student)", "method": "self-train",
+         "params": {**enc, "n_iter": 3, "max_unlabelled": 500, "keep_best": False},
+         "slices": ["16", "32", "64"], "seeded": True},
         {"label": "uda (eda)", "method": "uda", "params": {**enc, "max_unlabelled": 300},
          "slices": ["16", "32", "64"], "seeded": True},
     ]
