@@ -63,7 +63,7 @@ def test_discover_validates():
 
 def test_write_discovery_files(tmp_path):
     x, texts, _ = _planted()
-    res = discover(texts, embeddings=x, k=3, projection="tsne")
+    res = discover(texts, embeddings=x, k=3, projection="pca")
     paths = write_discovery(res, tmp_path / "d", repo="huggingface/datasets")
     assert all(p.is_file() for p in paths.values())
     assert paths["map"].stat().st_size > 5000
@@ -85,7 +85,7 @@ def test_cli_discover_with_tiny_encoder(tiny_encoder, tmp_path):
     data.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
                             for i, t in enumerate(BUG + FEATURE + UNLABELLED)))
     res = CliRunner().invoke(app, ["discover", str(data), "--model", str(tiny_encoder), "--k", "3",
-                                   "--out", str(tmp_path / "out"), "--max-length", "32"])
+                                   "--out", str(tmp_path / "out"), "--max-length", "32", "--projection", "pca"])
     assert res.exit_code == 0, res.output
     assert "draft label config" in res.output and (tmp_path / "out" / "clusters.png").is_file()
     bad = CliRunner().invoke(app, ["discover", str(data), "--model", str(tiny_encoder), "--k", "x",
