@@ -18,7 +18,7 @@ from fewtag.errors import ConfigError, DataFormatError, InputError
 from fewtag.methods.base import BaseTagger
 from fewtag.registry import get_method
 
-__all__ = ["parse_params", "build_tagger", "train_model", "read_predict_input", "predict_records",
+__all__ = ["parse_params", "constructor_parameters", "build_tagger", "train_model", "read_predict_input", "predict_records",
            "data_fingerprint"]
 
 
@@ -36,6 +36,13 @@ def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
     return params
 
 
+def constructor_parameters(method: str) -> set[str]:
+    """Names of the keyword arguments a registered method's constructor takes."""
+    import inspect
+
+    return set(inspect.signature(get_method(method).__init__).parameters) - {"self"}
+
+
 def build_tagger(method: str, params: dict[str, Any] | None = None, *, model: str | None = None,
                  seed: int | None = None) -> BaseTagger:
     """Instantiate a registered method; ``model`` and ``seed`` go where the constructor takes them.
@@ -45,11 +52,9 @@ def build_tagger(method: str, params: dict[str, Any] | None = None, *, model: st
     ConfigError
         A parameter the method does not have (the message lists the ones it has).
     """
-    import inspect
-
     cls = get_method(method)
     params = dict(params or {})
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    accepted = constructor_parameters(method)
     if model is not None and "model" in accepted:
         params.setdefault("model", model)
     if seed is not None and "random_state" in accepted:

@@ -127,3 +127,13 @@ def test_help_for_every_command():
     for name in ("import", "stats", "prepare", "train", "predict", "methods"):
         r = invoke(name, "--help")
         assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_train_with_augmentation_wraps_the_method(tmp_path, prepared):
+    model = tmp_path / "aug"
+    r = invoke("train", str(prepared), "--method", "naive-bayes", "--augment", "eda", "--n-aug", "2",
+               "--out", str(model))
+    assert r.exit_code == 0, r.output
+    meta = json.loads((model / "fewtag.json").read_text())
+    assert meta["method"] == "augmented"
+    assert meta["params"]["base"] == "naive-bayes" and meta["params"]["n_aug"] == 2

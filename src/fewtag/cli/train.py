@@ -18,16 +18,25 @@ def train_command(
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter KEY=VALUE (repeatable)."),
     slice_name: str = typer.Option("all", "--slice", help="Training slice (8, 16, ..., all)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (also splits a labelled file)."),
+    augment: str = typer.Option(None, "--augment", help="Train on augmented copies too: "
+                                "eda|synonym|contextual|backtranslate."),
+    n_aug: int = typer.Option(1, "--n-aug", min=1, help="Augmented copies per training text."),
 ) -> None:
     """Train on the training split (or a slice), tune on valid, score test once, save."""
-    from fewtag.pipeline import parse_params, train_model
+    from fewtag.methods.augmented import augmented_spec
+    from fewtag.pipeline import constructor_parameters, parse_params, train_model
 
-    info(f"training {method} on {data} (slice {slice_name})")
-    tagger, metrics = train_model(data, method, out_dir, params=parse_params(param), model=model,
+    params = parse_params(param)
+    if augment and model is not None and "model" in constructor_parameters(method):
+        params.setdefault("model", model)  # the wrapped method gets the encoder
+    label = f"{method} +aug ({augment})" if augment else method
+    method, params = augmented_spec(method, params, augment, n_aug)
+    info(f"training {label} on {data} (slice {slice_name})")
+    tagger, metrics = train_model(data, method, out_dir, params=params, model=model,
                                   slice_name=slice_name, seed=seed)
     scored = f"test micro F1 {metrics['micro_f1']:.3f}, macro F1 {metrics['macro_f1']:.3f}, " \
         if "micro_f1" in metrics else ""
-    out.print(f"{out_dir}: {method} on {metrics['train_size']} examples, {scored}"
+    out.print(f"{out_dir}: {label} on {metrics['train_size']} examples, {scored}"
               f"trained in {metrics['train_s']:.1f} s", highlight=False)
 
 
