@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
     accs = [100 * r[1] for r in rows]
     raws = [100 * r[2] for r in rows]
-    print(f"\n{args.method} on emotion, {args.per_class} examples per class, {args.unlabelled} unlabelled "
+    shots = f"{args.per_class} examples per class" if args.per_class > 0 else "the whole training split"
+    print(f"\n{args.method} on emotion, {shots}, {args.unlabelled} unlabelled "
           f"train texts, {len(test_t)} test tweets, params {params or 'default'}\n")
     print("| seed | accuracy | without prior shift | train s | predict s |")
     print("|---:|---:|---:|---:|---:|")
