@@ -22,8 +22,8 @@ def _read(split, n):
 
 @pytest.mark.skipif(not (EMOTION / "train.txt").is_file(), reason="needs /work/shared/data/emotion")
 def test_finetune_minilm_beats_the_baseline_on_emotion(tmp_path):
-    train, val = _read("train", 1200), _read("val", 300)
-    tagger = get_method("finetune")(epochs=2, lr=2e-4, batch_size=32, max_length=48, patience=1)
+    train, val = _read("train", 600), _read("val", 200)
+    tagger = get_method("finetune")(epochs=2, lr=2e-4, batch_size=32, max_length=32, patience=1)
     tagger.fit(*train, validation=val)
     assert tagger.model_.config.id2label[0] == "anger"
     pred = [p[0] for p in tagger.predict(val[0])]

@@ -142,6 +142,9 @@ class BaseTagger(ABC):
     ) -> "BaseTagger":
         """Tune the decision rule on validation texts (never on test)."""
         self._check_fitted()
+        if not self.multi_label_ and precision_target is None:
+            self.decision_ = DecisionRule("top-k", k=1, abstain=False)  # nothing to tune: skip the pass
+            return self
         if not isinstance(y, np.ndarray):
             y = binarize(to_label_sets(list(y)), self.classes_)
         scores = self.predict_proba(texts)
