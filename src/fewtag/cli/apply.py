@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fewtag.cli._app import app, console, fail, info, out, state
+from fewtag.cli.fetch import API_URL_OPTION, TOKEN_ENV_OPTION
 from fewtag.data.store import DEFAULT_STORE
 
 
@@ -45,10 +46,8 @@ def apply_command(
     only_unlabelled: bool = typer.Option(False, "--only-unlabelled", help="Only issues with no label."),
     max_issues: int = typer.Option(None, "--max", help="Label at most N issues."),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite store file."),
-    token_env: str = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding "
-                                  "the token (never printed or stored)."),
-    api_url: str = typer.Option(None, "--api-url", help="API base URL (default $GITHUB_API_URL or "
-                                "https://api.github.com)."),
+    token_env: str = TOKEN_ENV_OPTION,
+    api_url: str = API_URL_OPTION,
 ) -> None:
     """Add predicted labels to open issues (never removes one, never re-adds one a human removed)."""
     from rich.table import Table

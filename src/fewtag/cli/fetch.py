@@ -7,6 +7,12 @@ import typer
 from fewtag.cli._app import app, console, info, out, state
 from fewtag.data.store import DEFAULT_STORE
 
+#: Shared by every command that talks to the GitHub API.
+TOKEN_ENV_OPTION = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding "
+                                "the token (the token itself is never printed or stored).")
+API_URL_OPTION = typer.Option(None, "--api-url", help="API base URL (default $GITHUB_API_URL or "
+                              "https://api.github.com).")
+
 
 class _Display:
     """A live status line on a terminal; plain lines for waits otherwise; nothing with --quiet."""
@@ -53,10 +59,8 @@ def fetch_command(
     comments: bool = typer.Option(False, "--comments", help="Also fetch every issue's comments."),
     issue_state: str = typer.Option("all", "--state", help="all|open|closed"),
     max_items: int = typer.Option(None, "--max", help="Stop after N issues/PRs."),
-    token_env: str = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding "
-                                  "the token (the token itself is never printed or stored)."),
-    api_url: str = typer.Option(None, "--api-url", help="API base URL (default $GITHUB_API_URL or "
-                                "https://api.github.com)."),
+    token_env: str = TOKEN_ENV_OPTION,
+    api_url: str = API_URL_OPTION,
 ) -> None:
     """Fetch issues and pull requests of OWNER/REPO from the GitHub REST API (resumable)."""
     from fewtag.data.store import Store

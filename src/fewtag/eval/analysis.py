@@ -147,23 +147,20 @@ def projection_plot(vectors: NDArray, labels: Sequence[str] | Sequence[Sequence[
 
 def confusion_plot(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str],
                    path: str | Path, *, title: str = "Normalised confusion matrix") -> Path:
-    """Row-normalised confusion matrix of single-label predictions as a PNG (book ch. 2)."""
-    import matplotlib
+    """Row-normalised confusion matrix of single-label predictions as a PNG (book ch. 2).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
+    Counts the label pairs, then draws them with :func:`fewtag.eval.curves.plot_confusion`
+    (the bench report's figure).
+    """
+    from fewtag.eval.curves import plot_confusion
 
     if len(y_true) != len(y_pred):
         raise InputError(f"got {len(y_true)} true labels but {len(y_pred)} predictions")
-    cm = confusion_matrix(list(y_true), list(y_pred), labels=list(classes), normalize="true")
-    fig, ax = plt.subplots(figsize=(6, 6))
-    ConfusionMatrixDisplay(np.nan_to_num(cm), display_labels=list(classes)).plot(
-        cmap="Blues", values_format=".2f", ax=ax, colorbar=False)
-    ax.set_title(title)
-    fig.tight_layout()
+    index = {c: i for i, c in enumerate(classes)}
+    counts = np.zeros((len(classes), len(classes)), dtype=int)
+    for t, p in zip(y_true, y_pred):
+        if t in index and p in index:
+            counts[index[t], index[p]] += 1
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return plot_confusion(counts, list(classes), path, title=title)
