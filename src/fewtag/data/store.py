@@ -22,7 +22,7 @@ import numpy as np
 
 from fewtag.errors import InputError
 
-__all__ = ["Item", "Store", "DEFAULT_STORE", "UpsertCounts"]
+__all__ = ["Item", "Store", "DEFAULT_STORE", "UpsertCounts", "upsert_rows"]
 
 DEFAULT_STORE = "fewtag.db"
 
@@ -152,22 +152,8 @@ class Store:
     # ------------------------------------------------------------------ items
     def upsert_items(self, items: Iterable[Item]) -> UpsertCounts:
         """Insert or replace items in one transaction; count what changed."""
-        counts = UpsertCounts()
         with self.transaction() as conn:
-            for item in items:
-                row = item.row()
-                old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
-                                   (item.repo, item.id)).fetchone()
-                if old is None:
-                    counts.inserted += 1
-                elif tuple(old) == row:
-                    counts.unchanged += 1
-                    continue
-                else:
-                    counts.updated += 1
-                conn.execute(f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES "
-                             f"({', '.join('?' * len(row))})", row)
-        return counts
+            return upsert_rows(conn, items)
 
     def items(self, repo: str | None = None, *, include_prs: bool = True) -> Iterator[Item]:
         """Items in a stable order (repo, then number/id)."""
@@ -223,6 +209,29 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def upsert_rows(conn: sqlite3.Connection, items: Iterable[Item]) -> UpsertCounts:
+    """Insert or replace items inside the caller's open transaction; count what changed.
+
+    Unchanged rows are not rewritten. Callers that must write more in the same
+    transaction (a fetched page with its cursor) use this; others use
+    :meth:`Store.upsert_items`.
+    """
+    counts = UpsertCounts()
+    for item in items:
+        row = item.row()
+        old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
+                           (item.repo, item.id)).fetchone()
+        if old is None:
+            counts.inserted += 1
+        elif tuple(old) == row:
+            counts.unchanged += 1
+            continue
+        else:
+            counts.updated += 1
+        conn.execute(f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
+    return counts
 
 
 def _item(r: tuple[Any, ...]) -> Item:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fewtag.data.importers import github_item
-from fewtag.data.store import _COLUMNS, Item, Store
+from fewtag.data.store import Item, Store, upsert_rows
 from fewtag.errors import GitHubError, GitHubNotFoundError, InputError
 from fewtag.github.client import GitHubClient
 from fewtag.github.tables import ensure_tables, get_etag, now_iso, put_etag
@@ -280,20 +280,12 @@ def _write_page(store: Store, repo: str, items: list[Item],
                 *, page_url: str, etag: str | None, next_url: str | None, result: FetchResult,
                 with_comments: bool = False) -> None:
     """Items, comments, ETags and the cursor of one page: all or nothing."""
-    placeholders = ", ".join("?" * len(_COLUMNS.split(",")))
     with store.transaction() as conn:
+        counts = upsert_rows(conn, items)
+        result.inserted += counts.inserted
+        result.updated += counts.updated
+        result.unchanged += counts.unchanged
         for item in items:
-            row = item.row()
-            old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
-                               (item.repo, item.id)).fetchone()
-            if old is None:
-                result.inserted += 1
-            elif tuple(old) == row:
-                result.unchanged += 1
-            else:
-                result.updated += 1
-            if old is None or tuple(old) != row:
-                conn.execute(f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES ({placeholders})", row)
             result.items += 1
             result.prs += item.is_pr
             result.issues += not item.is_pr
