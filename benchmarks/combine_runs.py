@@ -2,8 +2,8 @@
 
     python benchmarks/combine_runs.py RUN [RUN ...] --out docs/learning_curves.png [--methods a,b] [--book]
 
-Rows are read from each RUN/results.csv (ok rows only); a method that appears in several runs keeps
-the rows of the first run that has it. `--book` adds the book's ch. 9 best figure per slice
+Rows are read from each RUN/results.csv (ok rows only); a (method, slice, seed) that appears in several
+runs keeps the row of the first run that has it, so one method's slices may come from several runs. `--book` adds the book's ch. 9 best figure per slice
 (BENCHMARKS.md table A) as a dashed reference line. Prints a Markdown table of mean micro/macro F1.
 """
 
@@ -31,7 +31,7 @@ def read_rows(runs: list[Path], keep: set[str] | None) -> list[dict]:
             for r in csv.DictReader(fh):
                 if r["status"] != "ok" or (keep and r["method"] not in keep):
                     continue
-                if owner.setdefault(r["method"], run) != run:
+                if owner.setdefault((r["method"], r["slice"], r["seed"]), run) != run:
                     continue
                 rows.append(r)
     return rows
