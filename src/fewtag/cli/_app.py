@@ -53,6 +53,38 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
         yield from bar.track(items, total=total, description=description)
 
 
+class Spinner:
+    """A transient status line on stderr: a spinner, a text and the elapsed time.
+
+    Shown on a terminal only, never with ``--quiet``; ``active`` says which.
+    Use as a context manager and call :meth:`show` with the new text.
+    """
+
+    def __init__(self, description: str):
+        self.description = description
+        self.active = not state.quiet and console.is_terminal
+        self._bar: Progress | None = None
+        self._task = None
+
+    def __enter__(self) -> "Spinner":
+        if self.active:
+            from rich.progress import SpinnerColumn, TimeElapsedColumn
+
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=console, transient=True)
+            self._task = self._bar.add_task(self.description, total=None)
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def show(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=text)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one red line and exit."""
     console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from fewtag.cli._app import app, console, fail, info, out, state
+from fewtag.cli._app import Spinner, app, console, fail, info, out, state
 from fewtag.cli.fetch import API_URL_OPTION, TOKEN_ENV_OPTION
 from fewtag.data.store import DEFAULT_STORE
 
 
-class _Ticker:
-    """A spinner with a count of issues handled (stderr; off with --quiet or off a terminal)."""
+class _Ticker(Spinner):
+    """A spinner with a count of issues handled."""
 
     def __init__(self, what: str):
-        self.what, self.n, self.bar = what, 0, None
-        if not state.quiet and console.is_terminal:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                console=console, transient=True)
-            self.task = self.bar.add_task(what, total=None)
-
-    def __enter__(self) -> "_Ticker":
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        super().__init__(what)
+        self.what, self.n = what, 0
 
     def __call__(self, plan: object) -> None:
         self.n += 1
-        if self.bar is not None:
-            self.bar.update(self.task, description=f"{self.what}: {self.n} done (#{getattr(plan, 'number', '')})")
+        self.show(f"{self.what}: {self.n} done (#{getattr(plan, 'number', '')})")
 
 
 @app.command("apply")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fewtag.cli._app import app, console, info, out, state
+from fewtag.cli._app import Spinner, app, console, info, out, state
 from fewtag.data.store import DEFAULT_STORE
 
 #: Shared by every command that talks to the GitHub API.
@@ -14,37 +14,21 @@ API_URL_OPTION = typer.Option(None, "--api-url", help="API base URL (default $GI
                               "https://api.github.com).")
 
 
-class _Display:
+class _Display(Spinner):
     """A live status line on a terminal; plain lines for waits otherwise; nothing with --quiet."""
 
     def __init__(self, repo: str):
-        self.repo, self.bar, self.task, self.waiting = repo, None, None, False
-        if not state.quiet and console.is_terminal:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                console=console, transient=True)
-            self.task = self.bar.add_task(f"{repo}: starting", total=None)
-
-    def __enter__(self) -> "_Display":
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        super().__init__(f"{repo}: starting")
+        self.repo, self.waiting = repo, False
 
     def page(self, r) -> None:  # r: FetchResult
         quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "?"
-        text = (f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
-                f"{r.pages} pages, quota left {quota}")
-        if self.bar is not None:
-            self.bar.update(self.task, description=text)
+        self.show(f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
+                  f"{r.pages} pages, quota left {quota}")
 
     def wait(self, seconds: float, reason: str) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, description=f"{self.repo}: {reason}: resuming in {seconds:.0f} s")
+        if self.active:
+            self.show(f"{self.repo}: {reason}: resuming in {seconds:.0f} s")
         elif not state.quiet and seconds > 0 and not self.waiting:
             console.print(f"{reason}: waiting {seconds:.0f} s", highlight=False)
         self.waiting = seconds > 0
