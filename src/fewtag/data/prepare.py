@@ -15,7 +15,7 @@ import re
 import shutil
 import tomllib
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -392,7 +392,3 @@ def prepare_from_file(path: str | Path, *, seed: int = 0, format: str = "auto",
     cfg = config or PrepareConfig(seed=seed, min_count=3, include_prs=True)
     items = read_items(path, format=format, text_fields=text_fields, label_field=label_field)
     return prepare_items(items, cfg).dataset
-
-
-def config_fields() -> list[str]:
-    return [f.name for f in fields(PrepareConfig)]
