@@ -15,6 +15,9 @@ def predict_command(
     model: Path = typer.Argument(..., help="Model folder written by `fewtag train`."),
     source: str = typer.Argument("-", help="JSON lines (id, text or title/body) or text lines; - for stdin."),
     batch_size: int = typer.Option(256, "--batch-size", min=1),
+    encoder_backend: str = typer.Option(None, "--encoder-backend", help="Run the model's sentence "
+                                        "encoder on torch, torch-bf16, onnx or onnx-int8 "
+                                        "(default: as trained)."),
 ) -> None:
     """Predict labels: one JSON line {"id", "labels", "scores", "abstained"} per input, in order."""
     import sys
@@ -22,7 +25,7 @@ def predict_command(
     from fewtag.methods.base import load_tagger
     from fewtag.pipeline import open_input, predict_records, read_predict_input
 
-    tagger = load_tagger(model)
+    tagger = load_tagger(model, encoder_backend=encoder_backend)
     stream, name = open_input(source)
     for row in predict_records(tagger, read_predict_input(stream, name), batch_size=batch_size):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

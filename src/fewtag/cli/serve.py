@@ -19,6 +19,9 @@ def serve_cmd(
     dry_run: bool = typer.Option(None, "--dry-run/--apply", help="Webhook: only log the label plan "
                                  "(default: FEWTAG_DRY_RUN, else apply)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    encoder_backend: str = typer.Option(None, "--encoder-backend", help="Run the model's sentence "
+                                        "encoder on torch, torch-bf16, onnx or onnx-int8 (default: "
+                                        "FEWTAG_ENCODER_BACKEND, else as trained)."),
 ) -> None:
     """Serve POST /v1/predict, /v1/search, /github/webhook, /healthz, /readyz, /metrics and /docs.
 
@@ -42,8 +45,11 @@ def serve_cmd(
         overrides["store"] = str(store)
     if dry_run is not None:
         overrides["dry_run"] = dry_run
+    if encoder_backend is not None:
+        overrides["encoder_backend"] = encoder_backend
     settings = ServiceSettings(**overrides)  # type: ignore[arg-type]
-    tagger = load_service_model(settings.model)  # fails here, in one line, before binding the port
+    # fails here, in one line, before binding the port
+    tagger = load_service_model(settings.model, settings.encoder_backend)
     info(f"serving {model} ({tagger.name}, {len(tagger.classes_)} labels) on http://{host}:{port} "
          f"— docs at /docs")
     uvicorn.run(create_app(settings, tagger=tagger), host=host, port=port, log_level=log_level)

@@ -2,8 +2,9 @@
 
 Mixed into the ``knn``, ``embed-logreg``, ``zero-shot-embed`` and ``setfit``
 taggers. It expects ``self.model`` and ``self.max_length`` (constructor
-arguments) and records ``metadata_["encoder"] = {"id", "revision", "max_length",
-"dim"}`` at fit time.
+arguments), and ``self.backend`` where the method lets the user choose the
+encoder backend; it records ``metadata_["encoder"] = {"id", "revision",
+"max_length", "dim", "backend"}`` at fit time.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class EncoderMixin:
     def _encoder(self) -> Encoder:
         enc = getattr(self, "_encoder_cache", None)
         if enc is None:
-            enc = get_encoder(self.model, self.max_length, method=getattr(self, "name", None))
+            enc = get_encoder(self.model, self.max_length, method=getattr(self, "name", None),
+                              backend=getattr(self, "backend", "torch"))
             saved = getattr(self, "metadata_", {}).get("encoder", {}).get("revision")
             if saved and saved != enc.revision:
                 warnings.warn(
@@ -50,7 +52,7 @@ class EncoderMixin:
     def _record_encoder(self) -> Encoder:
         enc = self._encoder()
         self.metadata_["encoder"] = {"id": enc.model_id, "revision": enc.revision,
-                                     "max_length": enc.max_length, "dim": enc.dim}
+                                     "max_length": enc.max_length, "dim": enc.dim, "backend": enc.backend}
         return enc
 
     def _embed(self, texts: Sequence[str]) -> NDArray[np.float32]:

@@ -248,13 +248,23 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def load_tagger(path: str | Path) -> BaseTagger:
+def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
     """Load any saved model folder.
+
+    Parameters
+    ----------
+    path : str or Path
+    encoder_backend : str, optional
+        Run the model's sentence encoder on this backend instead of the one it
+        was trained with (e.g. ``"onnx-int8"`` for serving); see
+        :data:`fewtag.embed.encoder.BACKENDS`.
 
     Raises
     ------
     ModelFileError
         The folder or its ``fewtag.json`` is missing or corrupt.
+    InputError
+        ``encoder_backend`` is given for a method without a choice of backend.
     """
     from fewtag.registry import get_method
 
@@ -267,7 +277,13 @@ def load_tagger(path: str | Path) -> BaseTagger:
     try:
         meta = read_json(meta_path)
         cls = get_method(meta["method"])
-        tagger = cls(**meta.get("params", {}))
+        params = dict(meta.get("params", {}))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{meta_path} is corrupt: {exc}") from exc
+    if encoder_backend is not None:
+        params["backend"] = _checked_backend(cls, encoder_backend)
+    try:
+        tagger = cls(**params)
         tagger.classes_ = list(meta["classes"])
         tagger.multi_label_ = bool(meta["multi_label"])
         tagger.decision_ = DecisionRule.from_dict(meta["decision"])
@@ -281,3 +297,12 @@ def load_tagger(path: str | Path) -> BaseTagger:
         raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
     tagger.fitted_ = True
     return tagger
+
+
+def _checked_backend(cls: type, backend: str) -> str:
+    from fewtag.embed.encoder import check_backend
+
+    if "backend" not in inspect.signature(cls.__init__).parameters:
+        raise InputError(f"method {cls.name} has no encoder backend to choose "
+                         "(knn, embed-logreg and zero-shot-embed have)")
+    return check_backend(backend)

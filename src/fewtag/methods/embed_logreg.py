@@ -36,6 +36,8 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
     class_weight : {"balanced", None}
     batch_size : int
         Encoding batch size.
+    backend : str
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
     random_state : int
 
     Examples
@@ -47,12 +49,14 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
     """
 
     def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, C: float = 10.0,
-                 class_weight: str | None = "balanced", batch_size: int = 64, random_state: int = 0):
+                 class_weight: str | None = "balanced", batch_size: int = 64, backend: str = "torch",
+                 random_state: int = 0):
         self.model = model
         self.max_length = max_length
         self.C = C
         self.class_weight = class_weight
         self.batch_size = batch_size
+        self.backend = backend
         self.random_state = random_state
 
     def _fit(self, texts, y, *, validation, unlabelled) -> None:

@@ -56,6 +56,8 @@ class KNNTagger(EncoderMixin, BaseTagger):
     max_k : int
         Largest ``k`` tried when ``(k, m)`` is tuned on validation.
     batch_size : int
+    backend : str
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
     random_state : int
         Unused (kNN is deterministic); kept for the common protocol.
 
@@ -74,13 +76,15 @@ class KNNTagger(EncoderMixin, BaseTagger):
     """
 
     def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, k: int = 8,
-                 m: int | None = None, max_k: int = 16, batch_size: int = 64, random_state: int = 0):
+                 m: int | None = None, max_k: int = 16, batch_size: int = 64, backend: str = "torch",
+                 random_state: int = 0):
         self.model = model
         self.max_length = max_length
         self.k = k
         self.m = m
         self.max_k = max_k
         self.batch_size = batch_size
+        self.backend = backend
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit

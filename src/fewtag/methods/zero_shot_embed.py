@@ -52,6 +52,8 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
         Weight of the centroid of labelled examples in a label vector, when
         any are given (0 ignores them).
     batch_size : int
+    backend : str
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
     random_state : int
         Unused (deterministic); kept for the common protocol.
 
@@ -71,7 +73,7 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
     def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256,
                  template: str = DEFAULT_TEMPLATE, descriptions: dict[str, str] | None = None,
                  temperature: float = 0.05, prototype_weight: float = 0.5, batch_size: int = 64,
-                 random_state: int = 0):
+                 backend: str = "torch", random_state: int = 0):
         self.model = model
         self.max_length = max_length
         self.template = template
@@ -79,6 +81,7 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
         self.temperature = temperature
         self.prototype_weight = prototype_weight
         self.batch_size = batch_size
+        self.backend = backend
         self.random_state = random_state
 
     def label_sentences(self) -> list[str]:

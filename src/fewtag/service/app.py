@@ -25,15 +25,19 @@ __all__ = ["create_app", "load_service_model"]
 log = logging.getLogger("fewtag.service")
 
 
-def load_service_model(model: str | None) -> Any:
-    """Load the model folder to serve; a :class:`~fewtag.errors.ModelFileError` when unusable."""
+def load_service_model(model: str | None, encoder_backend: str | None = None) -> Any:
+    """Load the model folder to serve; a :class:`~fewtag.errors.ModelFileError` when unusable.
+
+    ``encoder_backend`` overrides the backend of the model's sentence encoder
+    (an :class:`~fewtag.errors.InputError` for a method without one).
+    """
     from fewtag.errors import ModelFileError
     from fewtag.methods import load_tagger
 
     if not model:
         raise ModelFileError("no model to serve: pass a model folder (fewtag serve MODEL) "
                              "or set FEWTAG_MODEL")
-    return load_tagger(model)
+    return load_tagger(model, encoder_backend=encoder_backend)
 
 
 def _open_search(state: ServiceState, encoder: Any) -> None:
@@ -97,7 +101,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model = tagger if tagger is not None else load_service_model(settings.model)
+        model = tagger if tagger is not None else load_service_model(settings.model,
+                                                                      settings.encoder_backend)
         state.tagger = model
         state.model_id = settings.model or getattr(model, "name", "model")
         metrics.info.update({"model": str(state.model_id), "method": str(getattr(model, "name", ""))})

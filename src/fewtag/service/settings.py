@@ -2,6 +2,8 @@
 
 =============================  ===========================================================
 ``FEWTAG_MODEL``               model folder to serve (``fewtag serve MODEL`` sets it)
+``FEWTAG_ENCODER_BACKEND``     run the model's sentence encoder on ``torch``,
+                               ``torch-bf16``, ``onnx`` or ``onnx-int8`` (default: as trained)
 ``FEWTAG_STORE``               store whose search index answers ``/v1/search``; also
                                remembers webhook deliveries
 ``FEWTAG_API_TOKEN``           when set, ``/v1/*`` needs ``Authorization: Bearer <token>``
@@ -34,6 +36,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FEWTAG_", extra="ignore")
 
     model: str | None = None
+    encoder_backend: str | None = None
     store: str | None = None
     api_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
