@@ -10,6 +10,10 @@ measured in the same run. Every text is used once (no embedding-cache hits).
 
     .venv/bin/python benchmarks/serve_load.py --method tfidf-logreg
     .venv/bin/python benchmarks/serve_load.py --method embed-logreg --single 200 --batched 20
+    .venv/bin/python benchmarks/serve_load.py --method embed-logreg --encoder-backend onnx-int8
+
+``--encoder-backend`` trains the model with that backend, so the offline run and
+the service use the same one.
 """
 
 from __future__ import annotations
@@ -148,6 +152,8 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=16, help="texts per batched request")
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--max-length", type=int, default=128, help="encoder tokens (encoder methods)")
+    p.add_argument("--encoder-backend", default="torch",
+                   help="torch, torch-bf16, onnx or onnx-int8 (encoder methods)")
     p.add_argument("--client", choices=sorted(DRIVERS), default="aiohttp",
                    help="load generator (httpx's async client is the bottleneck above ~100 requests/s)")
     a = p.parse_args()
@@ -166,7 +172,8 @@ def main() -> None:
     single_texts = pool[a.offline:a.offline + a.single]
     batch_texts = pool[a.offline + a.single:]
 
-    kwargs = {"max_length": a.max_length} if a.method not in ("tfidf-logreg", "naive-bayes") else {}
+    kwargs = {"max_length": a.max_length, "backend": a.encoder_backend} \
+        if a.method not in ("tfidf-logreg", "naive-bayes") else {}
     tmp = Path(tempfile.mkdtemp(prefix="fewtag-load-"))
     t = time.perf_counter()
     get_method(a.method)(**kwargs).fit([x for x, _ in labelled], [y for _, y in labelled],
@@ -222,7 +229,7 @@ def main() -> None:
 
     s_rate, b_rate = len(single) / s_sec, len(batched) / b_sec
     print(f"\n{a.method}: {len(labelled)} training issues, issue texts (title + body"
-          f"{'' if not kwargs else f', {a.max_length} tokens'}), {a.concurrency} concurrent clients, "
+          f"{'' if not kwargs else f', {a.max_length} tokens, {a.encoder_backend}'}), {a.concurrency} concurrent clients, "
           f"{os.cpu_count()} CPUs, {a.client} client, load average {os.getloadavg()[0]:.1f}\n")
     print("| run | requests | texts/request | errors | requests/s | texts/s | p50 ms | p95 ms | p99 ms |"
           " vs offline |")
