@@ -43,6 +43,23 @@ def test_second_encode_does_not_call_the_model(tiny_encoder):
     np.testing.assert_array_equal(second, first[::-1])
 
 
+def test_memory_keeps_only_the_most_recent_vectors(tiny_encoder, monkeypatch):
+    monkeypatch.setenv("FEWTAG_EMBED_MEMORY", "3")
+    EmbeddingCache.clear_memory()
+    clear_encoders()
+    enc = get_encoder(tiny_encoder, max_length=36)
+    first = enc.encode(["one crash", "two crash", "three crash", "four crash"])
+    enc.encode(["two crash"])  # a hit: now the most recently used
+    enc.encode(["five crash"])
+    assert len(enc._cache.memory) == 3
+    calls = enc.calls
+    again = enc.encode(["two crash", "four crash"])
+    assert enc.calls == calls  # both kept
+    np.testing.assert_array_equal(again, first[[1, 3]])
+    enc.encode(["one crash"])
+    assert enc.calls == calls + 1  # evicted, computed again
+
+
 def test_persistent_cache_survives_a_new_process_state(tiny_encoder, tmp_path):
     configure_cache(tmp_path / "store.db")
     EmbeddingCache.clear_memory()
