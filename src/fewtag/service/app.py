@@ -26,10 +26,11 @@ log = logging.getLogger("fewtag.service")
 
 
 def load_service_model(model: str | None, encoder_backend: str | None = None) -> Any:
-    """Load the model folder to serve; a :class:`~fewtag.errors.ModelFileError` when unusable.
+    """Load the model folder to serve and run it once.
 
-    ``encoder_backend`` overrides the backend of the model's sentence encoder
-    (an :class:`~fewtag.errors.InputError` for a method without one).
+    ``encoder_backend`` overrides the backend of the model's sentence encoder.
+    Raises a :class:`~fewtag.errors.ModelFileError` when the folder is unusable,
+    an :class:`~fewtag.errors.InputError` for a backend the method does not take.
     """
     from fewtag.errors import ModelFileError
     from fewtag.methods import load_tagger
@@ -37,7 +38,11 @@ def load_service_model(model: str | None, encoder_backend: str | None = None) ->
     if not model:
         raise ModelFileError("no model to serve: pass a model folder (fewtag serve MODEL) "
                              "or set FEWTAG_MODEL")
-    return load_tagger(model, encoder_backend=encoder_backend)
+    tagger = load_tagger(model, encoder_backend=encoder_backend)
+    # one prediction loads the encoder (and exports it for the onnx backends) before the
+    # service reports ready, and fails start-up if it cannot be loaded
+    tagger.predict(["warm-up"])
+    return tagger
 
 
 def _open_search(state: ServiceState, encoder: Any) -> None:
