@@ -174,6 +174,9 @@ def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(threads)
     options.inter_op_num_threads = 1
+    # idle workers sleep instead of spinning: a server's event loop and other processes
+    # share the cores (spinning halved the throughput on 2 busy cores)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     path = int8 if quantize else fp32
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
