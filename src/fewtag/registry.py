@@ -33,6 +33,7 @@ BUILTIN_METHODS: dict[str, str] = {
     "setfit": "fewtag.methods.setfit:SetFitTagger",
     "finetune": "fewtag.methods.finetune:FineTuneTagger",
     "augmented": "fewtag.methods.augmented:AugmentedTagger",
+    "ensemble": "fewtag.methods.ensemble:EnsembleTagger",
     "self-train": "fewtag.methods.self_train:SelfTrainTagger",
     "uda": "fewtag.methods.uda:UDATagger",
 }

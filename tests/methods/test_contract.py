@@ -33,6 +33,7 @@ SETUP: dict[str, tuple[str | None, dict]] = {
     "self-train": ("sentence", {"n_iter": 1, "steps": 20, "mc_passes": 2}),
     "uda": ("sentence", {"steps": 20}),
     "augmented": (None, {"base": "naive-bayes", "n_aug": 1}),
+    "ensemble": ("sentence", {}),  # default members: tfidf-logreg + embed-logreg on titles
 }
 BUILDERS = {"sentence": build_sentence_encoder, "encoder": build_encoder, "nli": build_nli_model,
             "mlm": build_mlm_model}

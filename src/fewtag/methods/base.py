@@ -139,8 +139,13 @@ class BaseTagger(ABC):
         *,
         kinds: tuple[str, ...] | None = None,
         precision_target: float | None = None,
+        objective: str = "micro",
     ) -> "BaseTagger":
-        """Tune the decision rule on validation texts (never on test)."""
+        """Tune the decision rule on validation texts (never on test).
+
+        ``objective`` is ``"micro"`` (default) or ``"macro"``: see
+        :func:`fewtag.decision.tune_rule`.
+        """
         self._check_fitted()
         if not self.multi_label_ and precision_target is None:
             self.decision_ = DecisionRule("top-k", k=1, abstain=False)  # nothing to tune: skip the pass
@@ -149,7 +154,8 @@ class BaseTagger(ABC):
             y = binarize(to_label_sets(list(y)), self.classes_)
         scores = self.predict_proba(texts)
         self.decision_ = tune_rule(
-            scores, y, multi_label=self.multi_label_, kinds=kinds, precision_target=precision_target
+            scores, y, multi_label=self.multi_label_, kinds=kinds, precision_target=precision_target,
+            objective=objective,
         )
         return self
 
