@@ -32,6 +32,8 @@ __all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoder
 
 #: what runs an encoder's forward pass
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
+#: padded tokens per batch on CPU, at most (about 4 characters per token)
+CPU_TOKEN_BUDGET = 1024
 _encoders: dict[tuple[str, int, str], "Encoder"] = {}
 _lock = threading.Lock()
 
@@ -171,12 +173,32 @@ class Encoder:
             out[i] = found[h]
         return out
 
+    def _batches(self, sorted_chars: list[int], order: NDArray[np.int64],
+                 batch_size: int) -> list[NDArray[np.int64]]:
+        """Split ``order`` (texts by decreasing length) into batches.
+
+        On CPU a batch also holds at most about :data:`CPU_TOKEN_BUDGET` padded
+        tokens (estimated from characters): the activations of a smaller batch
+        stay in the caches, and 8 issues of 128 tokens ran 1.3-1.4x faster per
+        text than 64 (torch and onnx-int8, MiniLM, 2 cores).
+        """
+        budget = CPU_TOKEN_BUDGET if self.backend.startswith("onnx") or _device() == "cpu" else None
+        batches, start = [], 0
+        while start < len(order):
+            size = batch_size
+            if budget is not None:  # the first text of a batch is its longest
+                tokens = min(self.max_length, sorted_chars[start] // 4 + 2)
+                size = max(1, min(batch_size, budget // max(tokens, 1)))
+            batches.append(order[start:start + size])
+            start += size
+        return batches
+
     def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
         """Run the model on ``texts`` (no cache), sorted by length, input order restored."""
         import torch
 
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        batches = self._batches([len(texts[i]) for i in order], order, batch_size)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if show_progress:
             from rich.progress import track
