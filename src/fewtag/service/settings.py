@@ -16,8 +16,7 @@
 ``FEWTAG_MAX_TEXT_CHARS``      longer texts are cut, and flagged ``truncated``
 ``FEWTAG_BATCH_MAX_SIZE``      micro-batcher: texts per model call
 ``FEWTAG_BATCH_MAX_WAIT_MS``   micro-batcher: longest wait for more requests (adaptive:
-                               a quarter of the recent model-call time, at most this);
-                               default 0: take what is queued, never wait
+                               a quarter of the recent model-call time, at most this)
 =============================  ===========================================================
 """
 
@@ -50,7 +49,7 @@ class ServiceSettings(BaseSettings):
     max_text_chars: int = Field(default=20_000, ge=1)
     max_k: int = Field(default=50, ge=1)
     batch_max_size: int = Field(default=64, ge=1)
-    batch_max_wait_ms: float = Field(default=0.0, ge=0)
+    batch_max_wait_ms: float = Field(default=2.0, ge=0)
     delivery_memory: int = Field(default=10_000, ge=1)
 
 
