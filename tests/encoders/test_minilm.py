@@ -72,3 +72,23 @@ def test_minilm_multi_label_knn_and_setfit(tmp_path):
         assert tagger.multi_label_
         pred = tagger.predict(["Segfault when saving a large project", "Add an option to hide the toolbar"])
         assert "bug" in pred[0] and "feature" in pred[1], (name, pred)
+
+
+@pytest.mark.parametrize("backend", ["torch-bf16", "onnx", "onnx-int8"])
+def test_minilm_backends_agree_with_torch(backend, tmp_path, monkeypatch):
+    """The faster backends give the fp32 vectors (onnx) or close ones, and the same predictions."""
+    import numpy as np
+
+    from fewtag.embed import clear_encoders, get_encoder
+
+    monkeypatch.setenv("FEWTAG_CACHE_DIR", str(tmp_path))
+    clear_encoders()
+    texts = [t for t, _ in TEST]
+    reference = get_encoder("sentence-transformers/all-MiniLM-L6-v2", 128).encode(texts)
+    fast = get_encoder("sentence-transformers/all-MiniLM-L6-v2", 128, backend=backend).encode(texts)
+    cosines = (fast * reference).sum(axis=1)
+    assert cosines.min() > (0.99999 if backend == "onnx" else 0.97), cosines
+    tagger = get_method("embed-logreg")(backend=backend).fit([t for t, _ in TRAIN], [y for _, y in TRAIN])
+    assert tagger.metadata_["encoder"]["backend"] == backend
+    assert tagger.predict(texts) == [[y] for _, y in TEST]
+    clear_encoders()
