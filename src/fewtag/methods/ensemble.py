@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import _micro, best_label_f1, check_objective, tune_rule
+from fewtag.decision import best_label_f1, check_objective, tune_rule
 from fewtag.errors import ConfigError
+from fewtag.eval.metrics import micro_f1
 from fewtag.io import read_json, write_json
 from fewtag.methods.augmented import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
@@ -201,7 +202,7 @@ class EnsembleTagger(BaseTagger):
             pred = np.zeros_like(scores, dtype=bool)
             pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
             if self.objective == "micro":
-                return _micro(y_val, pred)
+                return micro_f1(y_val, pred)
             tp = (pred & (y_val == 1)).sum(axis=0)
             denom = pred.sum(axis=0) + y_val.sum(axis=0)
             return float(np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)))
@@ -209,7 +210,7 @@ class EnsembleTagger(BaseTagger):
             return float(np.mean([best_label_f1(scores[:, j], y_val[:, j])[0]
                                   for j in range(scores.shape[1])]))
         rule = tune_rule(scores, y_val, multi_label=True)
-        return _micro(y_val, rule.apply(scores))
+        return micro_f1(y_val, rule.apply(scores))
 
     def tune(self, texts, y, *, kinds=None, precision_target=None, objective=None) -> "EnsembleTagger":
         """As :meth:`BaseTagger.tune`, with this ensemble's ``objective`` by default."""
