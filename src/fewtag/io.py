@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_file", "atomic_dir", "write_json", "read_json"]
+__all__ = ["atomic_file", "atomic_dir", "write_json", "read_json", "read_toml"]
 
 
 @contextlib.contextmanager
@@ -63,3 +63,21 @@ def write_json(path: str | Path, data: Any) -> None:
 def read_json(path: str | Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file as a dict; a one-line :class:`~fewtag.errors.ConfigError` if missing or invalid.
+
+    ``what`` names the file in the message (``"bench config"``).
+    """
+    import tomllib
+
+    from fewtag.errors import ConfigError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tomllib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from fewtag.data.dataset import PreparedDataset, Split
 from fewtag.data.store import DEFAULT_STORE, Item, Store
 from fewtag.data.text import assemble_text
 from fewtag.errors import ConfigError, InputError
-from fewtag.io import atomic_dir, atomic_file, write_json
+from fewtag.io import atomic_dir, atomic_file, read_toml, write_json
 
 __all__ = ["PrepareConfig", "load_config", "prepare", "prepare_items", "prepare_from_file",
            "make_slices", "write_prepared", "DEFAULT_SLICES"]
@@ -97,12 +96,7 @@ def load_config(path: str | Path | None) -> PrepareConfig:
     if path is None:
         return PrepareConfig()
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    raw = read_toml(path)
     flat: dict[str, Any] = {}
     for section, values in raw.items():
         if section not in _SECTIONS or not isinstance(values, dict):

@@ -9,14 +9,13 @@ import contextlib
 import inspect
 import math
 import shlex
-import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fewtag.errors import ConfigError, InputError
-from fewtag.io import read_json
+from fewtag.io import read_json, read_toml
 from fewtag.registry import get_method
 
 __all__ = ["MethodSpec", "BenchSettings", "DEFAULT_SLICES", "RUN_KIND", "parse_slices",
@@ -126,12 +125,7 @@ def load_bench_config(path: str | Path) -> dict[str, Any]:
     ``slices`` and ``seeds``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"bench config {path} does not exist")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    raw = read_toml(path, "bench config")
     known = {"method", "slices", "seeds"}
     extra = sorted(set(raw) - known)
     if extra:
