@@ -18,7 +18,6 @@ Without validation the weights are equal (or those given).
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from fewtag.eval.metrics import micro_f1
 from fewtag.io import read_json, write_json
 from fewtag.methods.augmented import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
-from fewtag.registry import get_method, register
+from fewtag.registry import register
 
 __all__ = ["EnsembleTagger", "VIEWS", "DEFAULT_MEMBERS", "simplex_grid", "text_view"]
 
@@ -145,14 +144,10 @@ class EnsembleTagger(BaseTagger):
         return specs
 
     def _member(self, spec: dict[str, Any]) -> BaseTagger:
-        cls = get_method(spec["name"])  # unknown name: UnknownMethodError before any fit
-        accepted = set(inspect.signature(cls.__init__).parameters)
-        params = dict(spec["params"])
-        if self.model is not None and "model" in accepted:
-            params.setdefault("model", self.model)
-        if "random_state" in accepted:
-            params.setdefault("random_state", self.random_state)
-        return cls(**params)
+        from fewtag.pipeline import build_tagger
+
+        # unknown name: UnknownMethodError before any fit
+        return build_tagger(spec["name"], spec["params"], model=self.model, seed=self.random_state)
 
     # ------------------------------------------------------------------- fit
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
