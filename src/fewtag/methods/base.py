@@ -307,8 +307,9 @@ def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> Base
 
 def _checked_backend(cls: type, backend: str) -> str:
     from fewtag.embed.encoder import check_backend
+    from fewtag.pipeline import constructor_parameters
 
-    if "backend" not in inspect.signature(cls.__init__).parameters:
+    if "backend" not in constructor_parameters(cls.name):
         raise InputError(f"method {cls.name} has no encoder backend to choose "
                          "(knn, embed-logreg and zero-shot-embed have)")
     return check_backend(backend)
