@@ -9,15 +9,17 @@ import typer
 
 from fewtag.cli._app import app
 
+ENCODER_BACKEND_OPTION = typer.Option(
+    None, "--encoder-backend", help="Run the model's sentence encoder on torch, torch-bf16, onnx or "
+    "onnx-int8 instead of the backend it was trained with (serve: default FEWTAG_ENCODER_BACKEND).")
+
 
 @app.command("predict")
 def predict_command(
     model: Path = typer.Argument(..., help="Model folder written by `fewtag train`."),
     source: str = typer.Argument("-", help="JSON lines (id, text or title/body) or text lines; - for stdin."),
     batch_size: int = typer.Option(256, "--batch-size", min=1),
-    encoder_backend: str = typer.Option(None, "--encoder-backend", help="Run the model's sentence "
-                                        "encoder on torch, torch-bf16, onnx or onnx-int8 "
-                                        "(default: as trained)."),
+    encoder_backend: str = ENCODER_BACKEND_OPTION,
 ) -> None:
     """Predict labels: one JSON line {"id", "labels", "scores", "abstained"} per input, in order."""
     import sys

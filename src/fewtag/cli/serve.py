@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from fewtag.cli._app import app, info
+from fewtag.cli.predict import ENCODER_BACKEND_OPTION
 
 
 @app.command("serve")
@@ -20,9 +21,7 @@ def serve_cmd(
     dry_run: bool = typer.Option(None, "--dry-run/--apply", help="Webhook: only log the label plan "
                                  "(default: FEWTAG_DRY_RUN, else apply)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
-    encoder_backend: str = typer.Option(None, "--encoder-backend", help="Run the model's sentence "
-                                        "encoder on torch, torch-bf16, onnx or onnx-int8 (default: "
-                                        "FEWTAG_ENCODER_BACKEND, else as trained)."),
+    encoder_backend: str = ENCODER_BACKEND_OPTION,
 ) -> None:
     """Serve POST /v1/predict, /v1/search, /github/webhook, /healthz, /readyz, /metrics and /docs.
 
