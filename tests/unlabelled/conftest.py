@@ -29,14 +29,9 @@ UNLABELLED = ["crash with an error on load", "please add new support for text", 
 
 
 def _tokenizer(folder: Path):
-    from transformers import BertTokenizerFast
+    from tests.utils.tiny_models import build_tokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab = specials + [w for w in dict.fromkeys(WORDS) if w not in specials]
-    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True,
-                            model_max_length=64)
-    tok.save_pretrained(folder)
-    return tok
+    return build_tokenizer(folder, WORDS, model_max_length=64)
 
 
 def _config(vocab_size: int):

@@ -21,14 +21,9 @@ ENCODER_WORDS = (
 
 
 def _tokenizer(folder: Path, words):
-    from transformers import BertTokenizerFast
+    from tests.utils.tiny_models import build_tokenizer
 
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    vocab = specials + [w for w in dict.fromkeys(words) if w not in specials]
-    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True,
-                            model_max_length=128)
-    tok.save_pretrained(folder)
-    return tok
+    return build_tokenizer(folder, words)
 
 
 def build_plain_encoder(folder: str | Path, *, hidden: int = 32, layers: int = 2, seed: int = 0,
