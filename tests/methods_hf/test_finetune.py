@@ -62,6 +62,20 @@ def test_multi_label_and_determinism(encoder_dir):
     sa = a.predict_proba(texts)
     assert sa.shape == (32, 3) and np.all((sa >= 0) & (sa <= 1))
     np.testing.assert_array_equal(sa, b.predict_proba(texts))  # seeded: same on CPU
+    # an epoch is judged at its best global threshold, never worse than at 0.5
+    y = np.array([[lab in row for lab in a.classes_] for row in labels], dtype=int)
+    at_half = (a.predict_proba(texts) >= 0.5)
+    tp = np.count_nonzero(at_half & (y == 1))
+    assert a._micro_f1(texts, y) >= 2 * tp / (np.count_nonzero(at_half) + y.sum()) > 0
+
+
+def test_small_slices_are_passed_over_until_min_steps(encoder_dir):
+    texts, labels = keyword_data(8, seed=5)
+    kwargs = dict(model=str(encoder_dir), epochs=2, **{**FAST, "batch_size": 8})
+    tagger = get_method("finetune")(min_steps=10, **kwargs).fit(texts, labels)
+    assert [row["steps"] for row in tagger.history_] == [5, 10]  # 5 passes of one batch per epoch
+    plain = get_method("finetune")(min_steps=0, **kwargs).fit(texts, labels)
+    assert [row["steps"] for row in plain.history_] == [1, 2]
 
 
 def test_without_validation_trains_all_epochs(encoder_dir):
@@ -75,6 +89,8 @@ def test_without_validation_trains_all_epochs(encoder_dir):
 def test_bad_params(encoder_dir):
     with pytest.raises(ConfigError, match="epochs"):
         get_method("finetune")(model=str(encoder_dir), epochs=0).fit(["a", "b"], ["x", "y"])
+    with pytest.raises(ConfigError, match="min_steps"):
+        get_method("finetune")(model=str(encoder_dir), min_steps=-1).fit(["a", "b"], ["x", "y"])
 
 
 def test_missing_model_fails_fast(monkeypatch):

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import _micro
+from fewtag.decision import _micro, tune_rule
 from fewtag.errors import ConfigError
 from fewtag.methods._hf import length_batches, pick_device, require_transformers
 from fewtag.methods._linear import sigmoid, softmax
@@ -48,6 +48,9 @@ class FineTuneTagger(BaseTagger):
     weight_decay : float
     warmup_ratio : float
         Share of the steps spent warming up.
+    min_steps : int
+        Least number of optimiser steps in all: a small training set is passed
+        over several times per epoch to reach it (0: one pass per epoch).
     patience : int
         Stop after this many epochs without a better validation micro-F1.
     max_length : int
@@ -67,7 +70,8 @@ class FineTuneTagger(BaseTagger):
     best_epoch_ : int
         1-based epoch whose weights were kept.
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss`` and ``val_micro_f1`` (when validation was given).
+        Per epoch: ``epoch``, ``steps`` (so far), ``train_loss`` and ``val_micro_f1``
+        (when validation was given).
 
     Examples
     --------
@@ -76,7 +80,7 @@ class FineTuneTagger(BaseTagger):
 
     def __init__(self, *, model: str = DEFAULT_ENCODER, epochs: int = 3, lr: float = 5e-5,
                  batch_size: int = 16, weight_decay: float = 0.01, warmup_ratio: float = 0.1,
-                 patience: int = 2, max_length: int = 256, max_train_examples: int | None = None,
+                 min_steps: int = 100, patience: int = 2, max_length: int = 256, max_train_examples: int | None = None,
                  max_val_examples: int | None = None, device: str = "auto", random_state: int = 0):
         self.model = model
         self.epochs = epochs
@@ -84,6 +88,7 @@ class FineTuneTagger(BaseTagger):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.warmup_ratio = warmup_ratio
+        self.min_steps = min_steps
         self.patience = patience
         self.max_length = max_length
         self.max_train_examples = max_train_examples
@@ -93,9 +98,10 @@ class FineTuneTagger(BaseTagger):
 
     # --------------------------------------------------------------- protocol
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ConfigError(f"finetune needs epochs >= 1, batch_size >= 1 and lr > 0; got "
-                              f"epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.min_steps < 0:
+            raise ConfigError(f"finetune needs epochs >= 1, batch_size >= 1, lr > 0 and min_steps >= 0; "
+                              f"got epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, "
+                              f"min_steps={self.min_steps}")
         torch, transformers = require_transformers(self.name)
         rng = np.random.RandomState(self.random_state)
         torch.manual_seed(self.random_state)
@@ -120,20 +126,19 @@ class FineTuneTagger(BaseTagger):
         no_decay = [p for n, p in self.model_.named_parameters() if _no_decay(n)]
         optim = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
-        steps = self.epochs * math.ceil(len(texts) / self.batch_size)
+        passes = self._passes_per_epoch(len(texts))
+        steps = self.epochs * passes * math.ceil(len(texts) / self.batch_size)
         warm = int(self.warmup_ratio * steps)
         sched = torch.optim.lr_scheduler.LambdaLR(
             optim, lambda s: (s + 1) / max(1, warm) if s < warm
             else max(0.0, (steps - s) / max(1, steps - warm)))
 
         self.history_: list[dict] = []
-        best_f1, best_state, self.best_epoch_, waited = -1.0, None, self.epochs, 0
+        best_f1, best_state, self.best_epoch_, waited, done = -1.0, None, self.epochs, 0, 0
         for epoch in range(1, self.epochs + 1):
             self.model_.train()
-            order = rng.permutation(len(texts))
             total, count = 0.0, 0
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
+            for idx in self._batches(len(texts), passes, rng):
                 batch = self._collate(enc, idx)
                 out = self.model_(**batch, labels=target[idx].to(self.device_))
                 out.loss.backward()
@@ -143,7 +148,8 @@ class FineTuneTagger(BaseTagger):
                 optim.zero_grad(set_to_none=True)
                 total += float(out.loss.detach()) * len(idx)
                 count += len(idx)
-            row = {"epoch": epoch, "train_loss": total / max(count, 1)}
+                done += 1
+            row = {"epoch": epoch, "steps": done, "train_loss": total / max(count, 1)}
             if validation is not None:
                 f1 = self._micro_f1(*validation)
                 row["val_micro_f1"] = f1
@@ -194,6 +200,18 @@ class FineTuneTagger(BaseTagger):
         self.history_ = self.metadata_.get("history", [])
 
     # ---------------------------------------------------------------- helpers
+    def _passes_per_epoch(self, n_texts: int) -> int:
+        """Passes over the training set per epoch, so that all epochs make ``min_steps``."""
+        steps_per_pass = math.ceil(n_texts / self.batch_size)
+        return max(1, math.ceil(self.min_steps / (self.epochs * steps_per_pass)))
+
+    def _batches(self, n_texts: int, passes: int, rng: np.random.RandomState):
+        """Index batches of one epoch: ``passes`` shuffled passes, a batch never spanning two."""
+        for _ in range(passes):
+            order = rng.permutation(n_texts)
+            for start in range(0, n_texts, self.batch_size):
+                yield order[start:start + self.batch_size]
+
     def _tokenize(self, texts: list[str]) -> dict:
         return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)
 
@@ -205,9 +223,11 @@ class FineTuneTagger(BaseTagger):
         return {k: v.to(self.device_) for k, v in batch.items()}
 
     def _micro_f1(self, texts: list[str], y: NDArray) -> float:
+        """Validation micro-F1 of the current weights (multi-label: at the best global threshold)."""
         logits = self.logits(texts)
         if self.multi_label_:
-            pred = logits > 0.0  # sigmoid >= 0.5
+            scores = sigmoid(logits)
+            pred = tune_rule(scores, y, multi_label=True, kinds=("threshold",)).apply(scores)
         else:
             pred = np.zeros_like(logits, dtype=bool)
             pred[np.arange(len(pred)), logits.argmax(axis=1)] = True
