@@ -80,7 +80,8 @@ class FineTuneTagger(BaseTagger):
 
     def __init__(self, *, model: str = DEFAULT_ENCODER, epochs: int = 3, lr: float = 5e-5,
                  batch_size: int = 16, weight_decay: float = 0.01, warmup_ratio: float = 0.1,
-                 min_steps: int = 100, patience: int = 2, max_length: int = 256, max_train_examples: int | None = None,
+                 min_steps: int = 100, patience: int = 2, max_length: int = 256,
+                 max_train_examples: int | None = None,
                  max_val_examples: int | None = None, device: str = "auto", random_state: int = 0):
         self.model = model
         self.epochs = epochs
