@@ -19,7 +19,7 @@ from fewtag.io import read_json, read_toml
 from fewtag.registry import get_method
 
 __all__ = ["MethodSpec", "BenchSettings", "DEFAULT_SLICES", "RUN_KIND", "parse_slices",
-           "load_bench_config", "make_settings", "check_out", "constructor_params"]
+           "load_bench_config", "select_methods", "make_settings", "check_out", "constructor_params"]
 
 DEFAULT_SLICES = ["8", "16", "32", "64", "128", "all"]
 #: ``config.json["kind"]`` of a run folder; only such a folder may be overwritten.
@@ -153,7 +153,7 @@ def load_bench_config(path: str | Path) -> dict[str, Any]:
     return out
 
 
-def _select_methods(names: list[str] | None, specs: list[MethodSpec]) -> list[MethodSpec]:
+def select_methods(names: list[str] | None, specs: list[MethodSpec]) -> list[MethodSpec]:
     """``--methods`` items pick config entries by label, then by name; others are plain."""
     if not names:
         return list(specs)
@@ -229,7 +229,7 @@ def make_settings(
     cfg = load_bench_config(config) if config is not None else {"methods": []}
     names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else methods
     names = [m for m in (names or []) if m]
-    specs = _select_methods(names, cfg["methods"])
+    specs = select_methods(names, cfg["methods"])
     if not specs:
         raise ConfigError("no methods given; use --methods naive-bayes,tfidf-logreg (or [[method]] "
                           "entries in --config)")
