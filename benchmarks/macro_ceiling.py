@@ -34,6 +34,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from fewtag.data.dataset import load_data  # noqa: E402
 from fewtag.decision import best_label_f1  # noqa: E402
+from fewtag.errors import TaggerError  # noqa: E402
 from fewtag.eval.metrics import per_label_scores  # noqa: E402
 from fewtag.eval.settings import MethodSpec, select_methods, load_bench_config  # noqa: E402
 from fewtag.pipeline import build_tagger  # noqa: E402
@@ -102,10 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mention", action="append", default=None, metavar="TAG=REGEX",
                         help="count labelled issues whose title matches REGEX and how many carry TAG")
     args = parser.parse_args(argv)
-    data = load_data(args.data)
-    specs = load_bench_config(args.config)["methods"] if args.config else []
-    chosen = select_methods([m.strip() for m in args.methods.split(",") if m.strip()], specs)
-    print("\n".join(ceiling_table(data, chosen, args.seed)))
+    try:
+        data = load_data(args.data)
+        specs = load_bench_config(args.config)["methods"] if args.config else []
+        chosen = select_methods([m.strip() for m in args.methods.split(",") if m.strip()], specs)
+        print("\n".join(ceiling_table(data, chosen, args.seed)))
+    except TaggerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print()
     print("\n".join(mention_table(data, args.mention or DEFAULT_MENTIONS)))
     return 0
