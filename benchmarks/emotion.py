@@ -8,14 +8,14 @@ macro-F1 table on validation (the book's split) and test, and writes to
 method, the highest-loss validation examples per method (``errors_<method>.md``)
 and the 2-D projection of the training embeddings per class.
 
-On a small CPU the fine-tuning is bounded by default (4,000 training texts,
-1 epoch, 64 tokens); ``--finetune-full`` gives the book's setting (all 16k,
-2 epochs, lr 2e-5 -> here 5e-5 for the smaller MiniLM, batch 64, 128 tokens)
-for a GPU.
+The fine-tuning is bounded by default (4,000 training texts, 1 epoch, 64
+tokens); ``--finetune-full`` gives the book's setting (all 16k, 2 epochs,
+lr 2e-5 -> here 5e-5 for the smaller MiniLM, batch 64, 128 tokens), which
+takes about 18 minutes on 2 CPU cores.
 
     .venv/bin/python benchmarks/emotion.py --out runs/emotion
     .venv/bin/python benchmarks/emotion.py --methods most-frequent embed-logreg
-    .venv/bin/python benchmarks/emotion.py --finetune-full        # GPU
+    .venv/bin/python benchmarks/emotion.py --methods finetune --finetune-full
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--finetune-val", type=int, default=500,
                         help="validation texts finetune selects its epoch on (and tunes with)")
     parser.add_argument("--finetune-full", action="store_true",
-                        help="all 16k texts, 2 epochs, batch 64, 128 tokens (for a GPU)")
+                        help="all 16k texts, 2 epochs, batch 64, 128 tokens (~18 min on 2 CPU cores)")
     parser.add_argument("--n-errors", type=int, default=10)
     parser.add_argument("--projection-n", type=int, default=4000,
                         help="training texts in the projection plot (0: skip it)")
