@@ -55,8 +55,9 @@ def ceiling_table(data, specs: list[MethodSpec], seed: int) -> list[str]:
     for spec in specs:
         start = time.perf_counter()
         tagger = build_tagger(spec.name, spec.params, seed=seed)
-        tagger.fit(data.train.texts, data.train.labels, classes=classes, multi_label=data.multi_label,
-                   validation=(data.valid.texts, data.valid.labels), unlabelled=data.unsup.texts)
+        ml = data.multi_label
+        tagger.fit(data.train.texts, data.train.targets(ml), classes=classes, multi_label=ml,
+                   validation=(data.valid.texts, data.valid.targets(ml)), unlabelled=data.unsup.texts)
         scores = tagger.predict_proba(data.test.texts)
         got[spec.display] = per_label_scores(y_test, tagger.decision_.apply(scores))["f1"]
         ceiling[spec.display] = np.array([best_label_f1(scores[:, j], y_test[:, j])[0]
@@ -75,15 +76,23 @@ def ceiling_table(data, specs: list[MethodSpec], seed: int) -> list[str]:
     return lines
 
 
-def mention_table(data, mentions: list[str]) -> list[str]:
+def parse_mentions(items: list[str], tags: list[str]) -> list[tuple[str, str]]:
+    """``TAG=REGEX`` items as ``(tag, pattern)``; checked before any model trains."""
+    parsed = []
+    for item in items:
+        tag, _, pattern = item.partition("=")
+        if tag not in tags or not pattern:
+            raise SystemExit(f"--mention {item!r}: expected TAG=REGEX with a tag of the data")
+        parsed.append((tag, pattern))
+    return parsed
+
+
+def mention_table(data, mentions: list[tuple[str, str]]) -> list[str]:
     rows = [r for split in (data.train, data.valid, data.test)
             for r in zip(split.texts, split.labels)]
     lines = ["| tag | title matches | labelled issues matching | of them carry the tag "
              "| carry the tag in all |", "|---|---|---:|---:|---:|"]
-    for item in mentions:
-        tag, _, pattern = item.partition("=")
-        if tag not in data.labels or not pattern:
-            raise SystemExit(f"--mention {item!r}: expected TAG=REGEX with a tag of the data")
+    for tag, pattern in mentions:
         regex = re.compile(pattern, re.IGNORECASE)
         matching = [labels for text, labels in rows if regex.search(text.split("\n", 1)[0])]
         carrying = sum(tag in labels for labels in matching)
@@ -105,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         data = load_data(args.data)
+        mentions = parse_mentions(args.mention or DEFAULT_MENTIONS, list(data.labels))
         specs = load_bench_config(args.config)["methods"] if args.config else []
         chosen = select_methods([m.strip() for m in args.methods.split(",") if m.strip()], specs)
         print("\n".join(ceiling_table(data, chosen, args.seed)))
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print()
-    print("\n".join(mention_table(data, args.mention or DEFAULT_MENTIONS)))
+    print("\n".join(mention_table(data, mentions)))
     return 0
 
 
