@@ -40,7 +40,7 @@ def apply_command(
     from fewtag.data.store import Store
     from fewtag.github.apply import apply_labels
     from fewtag.github.client import GitHubClient
-    from fewtag.github.sync import parse_repo
+    from fewtag.github.names import parse_repo
     from fewtag.methods import load_tagger
 
     parse_repo(repo)

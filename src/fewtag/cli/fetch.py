@@ -49,7 +49,8 @@ def fetch_command(
     """Fetch issues and pull requests of OWNER/REPO from the GitHub REST API (resumable)."""
     from fewtag.data.store import Store
     from fewtag.github.client import GitHubClient
-    from fewtag.github.sync import fetch_repo, parse_repo
+    from fewtag.github.names import parse_repo
+    from fewtag.github.sync import fetch_repo
 
     parse_repo(repo)
     with _Display(repo) as show:

@@ -24,7 +24,7 @@ import numpy as np
 from fewtag.data.store import Item, Store
 from fewtag.errors import GitHubError, InputError
 from fewtag.github.client import GitHubClient
-from fewtag.github.sync import parse_repo
+from fewtag.github.names import api_path, parse_repo
 from fewtag.github.tables import ensure_tables, now_iso
 
 __all__ = ["Plan", "Action", "suggest_labels", "plan_labels", "apply_labels", "apply_to_issue", "removed_labels",
@@ -147,7 +147,7 @@ def removed_labels(client: GitHubClient, repo: str, number: int) -> set[str]:
     """Labels that were ever removed from the issue (its ``unlabeled`` events)."""
     owner, name = parse_repo(repo)
     gone: set[str] = set()
-    for event in client.get_all(f"/repos/{owner}/{name}/issues/{number}/events"):
+    for event in client.get_all(api_path("repos", owner, name, "issues", int(number), "events")):
         if isinstance(event, dict) and event.get("event") == "unlabeled":
             label = event.get("label") or {}
             if isinstance(label, dict) and label.get("name"):
@@ -240,7 +240,7 @@ def apply_to_issue(
     new_labels: list[str] | None = None
     if to_add:
         try:
-            resp = client.post(f"/repos/{owner}/{name}/issues/{number}/labels",
+            resp = client.post(api_path("repos", owner, name, "issues", number, "labels"),
                                {"labels": [lab for lab, _ in to_add]})
             if isinstance(resp.data, list):
                 new_labels = [str(x.get("name")) for x in resp.data if isinstance(x, dict)]

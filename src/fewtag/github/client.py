@@ -254,8 +254,19 @@ class GitHubClient:
         self._http.close()
 
     def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        """Absolute URL for an API path (``/repos/o/r/issues``) with query parameters."""
-        url = path if path.startswith(("http://", "https://")) else urljoin(self.api_url + "/", path.lstrip("/"))
+        """Absolute URL for an API path (``/repos/o/r/issues``) with query parameters.
+
+        Build ``path`` with :func:`fewtag.github.names.api_path` (each segment quoted). A path
+        with a ``.`` or ``..`` segment or a ``#`` is refused: joined to the base URL,
+        it could reach another endpoint than the one named.
+        """
+        if path.startswith(("http://", "https://")):
+            url = path
+        else:
+            segments = path.split("?", 1)[0].strip("/").split("/")
+            if any(seg in (".", "..") for seg in segments) or "#" in path:
+                raise GitHubError(f"refusing the API path {path!r}: it has a '.', '..' or '#' part")
+            url = urljoin(self.api_url + "/", path.lstrip("/"))
         if params:
             query = urlencode({k: v for k, v in params.items() if v is not None})
             url += ("&" if "?" in url else "?") + query

@@ -12,7 +12,6 @@ continues exactly where the last committed page ended. Items are keyed by
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from fewtag.data.importers import github_item
 from fewtag.data.store import Item, Store, upsert_rows
 from fewtag.errors import GitHubError, GitHubNotFoundError, InputError
 from fewtag.github.client import GitHubClient
+from fewtag.github.names import api_path, parse_repo
 from fewtag.github.tables import ensure_tables, get_etag, now_iso, put_etag
 
 __all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_updated",
@@ -30,7 +30,6 @@ STATES = ("all", "open", "closed")
 SOURCE = "github-api"
 _MAX_PASSES = 4
 _WITH_COMMENTS = "#with-comments"  # http_cache key suffix: the page was stored with its comments
-_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 @dataclass
@@ -53,19 +52,6 @@ class FetchResult:
     rate_limit: int | None = None
     newest: str | None = None
     resyncs: int = 0
-
-
-def parse_repo(repo: str) -> tuple[str, str]:
-    """``"owner/name"`` → ``("owner", "name")``.
-
-    >>> parse_repo("huggingface/transformers")
-    ('huggingface', 'transformers')
-    """
-    repo = repo.strip()
-    if not _REPO_RE.match(repo):
-        raise InputError(f"expected a repository as OWNER/NAME (e.g. huggingface/datasets); got {repo!r}")
-    owner, name = repo.split("/")
-    return owner, name
 
 
 def newest_updated(store: Store, repo: str) -> str | None:
@@ -179,7 +165,7 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
     params: dict[str, Any] = {"state": state, "sort": "updated", "direction": "asc", "per_page": 100}
     if since:
         params["since"] = since
-    url: str | None = client.url(f"/repos/{owner}/{name}/issues", params)
+    url: str | None = client.url(api_path("repos", owner, name, "issues"), params)
     seen: set[str] = set()
     read: dict[int, str] = {}  # number -> updated_at, as read in this pass
     resync_from: str | None = None
@@ -254,7 +240,7 @@ def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
         if old is not None and old[0] == obj.get("updated_at") and have == obj.get("comments"):
             out[str(number)] = (None, None, "")  # issue unchanged (a new comment bumps updated_at)
             continue
-        first = client.url(f"/repos/{owner}/{name}/issues/{number}/comments", {"per_page": 100})
+        first = client.url(api_path("repos", owner, name, "issues", number, "comments"), {"per_page": 100})
         cached = get_etag(store, first)
         # the first page's ETag says nothing about later pages: only used for one-page lists
         resp = client.get(first, etag=cached[0] if cached else None)
