@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -24,6 +25,7 @@ def bench_command(
     model: str = typer.Option(None, "--model", help="Model id for methods that take a `model`."),
     store: Path = typer.Option(None, "--store", help="SQLite store used as the embedding cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or notes."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a previous run."),
 ) -> None:
     """Run the book's ch. 9 experiment on your data.
 
@@ -34,15 +36,17 @@ def bench_command(
     """
     from fewtag.eval.bench import make_settings, run_bench
     from fewtag.eval.report import write_run
+    from fewtag.io import allow_replace
 
     if quiet:
         state.quiet = True
-    settings = make_settings(data, out=out_dir, methods=methods, slices=slices, seeds=seeds,
-                             config=config, model=model, store=store)
-    n = len(settings.methods)
-    info(f"bench: {n} method(s) x slices {','.join(settings.slices)} x {settings.seeds} seed(s) on {data}")
-    result = run_bench(settings, progress=progress, log=info)
-    folder = write_run(result)
+    with allow_replace(out_dir) if force else contextlib.nullcontext():  # make_settings checks --out
+        settings = make_settings(data, out=out_dir, methods=methods, slices=slices, seeds=seeds,
+                                 config=config, model=model, store=store)
+        n = len(settings.methods)
+        info(f"bench: {n} method(s) x slices {','.join(settings.slices)} x {settings.seeds} seed(s) on {data}")
+        result = run_bench(settings, progress=progress, log=info)
+        folder = write_run(result)
     summary = result.summary()
     if summary and not state.quiet:
         largest = result.slices_run[-1]

@@ -15,11 +15,14 @@ def prepare_command(
     config: Path = typer.Option(None, "--config", help="Dataset config (TOML); see configs/."),
     out_dir: Path = typer.Option(..., "--out", help="Folder to write the prepared dataset to."),
     store: str = typer.Option(None, "--store", help="Override data.store of the config."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a prepared folder."),
 ) -> None:
     """Label map, clean-up, dedup, stratified splits and nested training slices."""
     from fewtag.data.prepare import prepare
+    from fewtag.io import guard_out
 
-    prepared = prepare(config, out_dir, store=store)
+    with guard_out(out_dir, "prepared", force=force):
+        prepared = prepare(config, out_dir, store=store)
     s = prepared.summary
     for note in prepared.notes:
         info(f"note: {note}")

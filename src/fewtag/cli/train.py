@@ -21,8 +21,10 @@ def train_command(
     augment: str = typer.Option(None, "--augment", help="Train on augmented copies too: "
                                 "eda|synonym|contextual|backtranslate."),
     n_aug: int = typer.Option(1, "--n-aug", min=1, help="Augmented copies per training text."),
+    force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a fewtag model folder."),
 ) -> None:
     """Train on the training split (or a slice), tune on valid, score test once, save."""
+    from fewtag.io import guard_out
     from fewtag.methods.augmented import augmented_spec
     from fewtag.pipeline import constructor_parameters, parse_params, train_model
 
@@ -31,9 +33,10 @@ def train_command(
         params.setdefault("model", model)  # the wrapped method gets the encoder
     label = f"{method} +aug ({augment})" if augment else method
     method, params = augmented_spec(method, params, augment, n_aug)
-    info(f"training {label} on {data} (slice {slice_name})")
-    tagger, metrics = train_model(data, method, out_dir, params=params, model=model,
-                                  slice_name=slice_name, seed=seed)
+    with guard_out(out_dir, "model", force=force):  # refuse a foreign --out before training
+        info(f"training {label} on {data} (slice {slice_name})")
+        tagger, metrics = train_model(data, method, out_dir, params=params, model=model,
+                                      slice_name=slice_name, seed=seed)
     scored = f"test micro F1 {metrics['micro_f1']:.3f}, macro F1 {metrics['macro_f1']:.3f}, " \
         if "micro_f1" in metrics else ""
     out.print(f"{out_dir}: {label} on {metrics['train_size']} examples, {scored}"

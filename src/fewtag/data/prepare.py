@@ -335,7 +335,7 @@ def write_prepared(prepared: _Prepared, out: str | Path, cfg: PrepareConfig,
                    config_path: str | Path | None) -> Path:
     """Write the DIR layout described in :mod:`fewtag.data.dataset`, atomically."""
     ds = prepared.dataset
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, kind="prepared") as tmp:
         for name in ("train", "valid", "test", "unsup"):
             split: Split = getattr(ds, name)
             with atomic_file(tmp / f"{name}.jsonl") as fh:

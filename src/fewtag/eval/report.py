@@ -319,7 +319,7 @@ def write_run(result: BenchResult, out: str | Path | None = None) -> Path:
     out : folder (default ``result.settings.out``)
     """
     target = Path(out if out is not None else result.settings.out)
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, kind="bench") as tmp:
         _write_csv(tmp / "results.csv", RESULT_COLUMNS, _ordered_rows(result))
         _write_csv(tmp / "per_label.csv", PER_LABEL_COLUMNS, _ordered_per_label(result))
         figures: dict[str, str] = {}

@@ -5,7 +5,6 @@ Everything is checked here, before anything runs or is written.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import math
 import shlex
@@ -15,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from fewtag.errors import ConfigError, InputError
-from fewtag.io import read_json, read_toml
+from fewtag.io import check_out as check_out_folder
+from fewtag.io import read_toml
 from fewtag.registry import get_method
 
 __all__ = ["MethodSpec", "BenchSettings", "DEFAULT_SLICES", "RUN_KIND", "parse_slices",
@@ -172,26 +172,14 @@ def constructor_params(cls: type) -> tuple[set[str], bool]:
     return params, var_kw
 
 
-def check_out(out: str | Path) -> None:
-    """Refuse an existing ``out`` unless it is empty or a previous bench run.
+def check_out(out: str | Path, *, force: bool = False) -> None:
+    """Refuse an existing ``out`` unless it is empty or a previous bench run (``force``: replace anyway).
 
     Raises
     ------
     InputError
     """
-    p = Path(out)
-    if not p.exists():
-        return
-    if not p.is_dir():
-        raise InputError(f"--out {p} exists and is a file; give a new folder name for the run")
-    if not any(p.iterdir()):
-        return
-    cfg = p / "config.json"
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        if cfg.is_file() and read_json(cfg).get("kind") == RUN_KIND:
-            return
-    raise InputError(f"--out {p} exists and is not a previous `fewtag bench` run (no config.json "
-                     "from one); choose a new folder or remove it")
+    check_out_folder(out, "bench", force=force)
 
 
 def make_settings(

@@ -195,7 +195,7 @@ class BaseTagger(ABC):
         """Write a self-describing model folder; it appears whole or not at all."""
         self._check_fitted()
         path = Path(path)
-        with atomic_dir(path) as tmp:
+        with atomic_dir(path, kind="model") as tmp:
             self._save_weights(tmp)
             meta = {
                 "format_version": FORMAT_VERSION,
