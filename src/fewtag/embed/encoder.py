@@ -230,6 +230,10 @@ def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | No
                 backend: str = "torch") -> Encoder:
     """The encoder for ``model_id``, loaded once per ``(model_id, max_length, backend)``.
 
+    The memo is checked against :func:`fewtag.models.model_revision` (a content
+    hash of the weights), so a model folder re-saved with other weights is
+    loaded again.
+
     Parameters
     ----------
     model_id : str or Path
@@ -262,11 +266,14 @@ def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | No
     from fewtag.models import model_revision, resolve_model
 
     key = (str(model_id), int(max_length), check_backend(backend))
-    with _lock:
-        if key in _encoders:
-            return _encoders[key]
     path = resolve_model(model_id, method=method)
+    # a content hash (stat-only after the first call): a folder re-saved with other weights
+    # is loaded again instead of answered from the memo
     revision = model_revision(path)
+    with _lock:
+        known = _encoders.get(key)
+        if known is not None and known.revision == revision and known.path == path:
+            return known
     model = load_sentence_transformer(path, max_length,
                                       device="cpu" if backend.startswith("onnx") else None)
     if backend.startswith("onnx"):
@@ -275,7 +282,11 @@ def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | No
         model = onnx_sentence_model(model, revision, quantize=backend == "onnx-int8")
     enc = Encoder(str(model_id), path, model, max_length, revision, backend)
     with _lock:
-        return _encoders.setdefault(key, enc)
+        known = _encoders.get(key)
+        if known is not None and known.revision == revision and known.path == path:
+            return known
+        _encoders[key] = enc
+        return enc
 
 
 def clear_encoders() -> None:

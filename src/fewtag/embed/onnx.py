@@ -4,7 +4,9 @@
 (transformer, pooling and normalisation in one graph) with the TorchScript
 exporter, quantises it when asked, and caches the files under
 ``$FEWTAG_CACHE_DIR/onnx/<revision>/`` (default ``~/.cache/fewtag``), so the
-export runs once per model. :class:`OnnxSentenceModel` is the small part of
+export runs once per model. ``revision`` is :func:`fewtag.models.model_revision`,
+a content hash of the weights: a re-weighted model of the same size gets its own
+export. :class:`OnnxSentenceModel` is the small part of
 ``SentenceTransformer``'s interface that :class:`fewtag.embed.Encoder` uses.
 
 int8 uses per-channel dynamic quantisation of the weights (VNNI on modern
@@ -38,8 +40,9 @@ _export_lock = threading.Lock()
 
 def onnx_cache_dir() -> Path:
     """``$FEWTAG_CACHE_DIR/onnx``, default ``~/.cache/fewtag/onnx``."""
-    root = os.environ.get("FEWTAG_CACHE_DIR") or Path.home() / ".cache" / "fewtag"
-    return Path(root).expanduser() / "onnx"
+    from fewtag.models import cache_dir
+
+    return cache_dir() / "onnx"
 
 
 def _import_ort() -> Any:
@@ -144,7 +147,8 @@ def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
     st_model : SentenceTransformer
         Transformer + Pooling (mean, cls or max) + optional Normalize.
     revision : str
-        Fingerprint of the weights; names the cache folder.
+        Content hash of the weights (:func:`fewtag.models.model_revision`); names
+        the cache folder.
     quantize : bool
         Dynamic int8 weights instead of fp32.
     threads : int, optional
