@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "huggingface-datasets-issues.jsonl.gz"
 SHARED_ZIP = ROOT.parent / "shared" / "data" / "github_issues_hf_datasets" / "datasets-issues.zip"
 runner = CliRunner()
+#: imports thousands of items and runs prepare, bench and train: `make test-slow` (and .ci/run) runs it
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str) -> str:
