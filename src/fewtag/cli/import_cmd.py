@@ -23,15 +23,23 @@ def import_command(
                                     "the text (default: text, else title+body)."),
     label_field: str = typer.Option(None, "--label-field", help="Field with the label(s) "
                                     "(default: labels, else label)."),
+    max_decompressed: str = typer.Option(None, "--max-decompressed", help="Most bytes a .zip/.gz may "
+                                         "expand to, e.g. 500MB (default: $FEWTAG_MAX_DECOMPRESSED "
+                                         "or 2GB)."),
 ) -> None:
-    """Import issues or labelled texts into the store (idempotent)."""
-    from fewtag.data.importers import read_items
-    from fewtag.data.store import Store
+    """Import issues or labelled texts into the store (idempotent; all or nothing).
+
+    A row the store already holds with a later ``updated_at`` is kept: importing an
+    older dump never overwrites newer data (counted as "older, kept the stored").
+    """
+    from fewtag.data.importers import import_file, parse_size
 
     fields = [f.strip() for f in text_fields.split(",") if f.strip()] if text_fields else None
-    items = read_items(path, format=format, repo=repo, text_fields=fields, label_field=label_field)
-    with Store(store) as s:
-        counts = s.upsert_items(items)
-    info(f"read {len(items)} items from {path}")
+    limit = parse_size(max_decompressed) if max_decompressed is not None else None
+    result = import_file(path, store, format=format, repo=repo, text_fields=fields,
+                         label_field=label_field, max_bytes=limit)
+    counts = result.counts
+    info(f"read {result.items} items from {path}")
     out.print(f"{store}: {counts.inserted} new, {counts.updated} updated, "
-              f"{counts.unchanged} unchanged", highlight=False)
+              f"{counts.unchanged} unchanged, {counts.older} older than the stored version (kept the "
+              "stored)", highlight=False)

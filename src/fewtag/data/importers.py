@@ -12,7 +12,17 @@ Formats
     ``text;label`` lines (the emotion data set).
 
 Everything is parsed and checked before anything is written, so a bad line
-leaves the store untouched.
+leaves the store untouched. Every problem is one :class:`~fewtag.errors.DataFormatError`
+naming ``file:line``: malformed JSON or CSV (an unterminated quote included), JSON
+nested too deeply, a field of the wrong type (a list where text is expected, a float
+or a 24-digit number as an id). Text fields take strings; numbers are converted
+with ``str``; lists, objects and booleans are refused. Lone UTF-16 surrogates
+(``"\\ud800"`` in JSON) become U+FFFD.
+
+Archives are read as streams: ``.zip`` / ``.gz`` may expand to at most
+``FEWTAG_MAX_DECOMPRESSED`` bytes in all (default 2 GB; ``500MB``, ``2GB`` or a plain
+number of bytes) and a zip may hold at most ``FEWTAG_MAX_ARCHIVE_MEMBERS`` files
+(default 10,000), so a decompression bomb is refused before it fills the memory.
 """
 
 from __future__ import annotations
@@ -22,17 +32,28 @@ import gzip
 import hashlib
 import io
 import json
+import math
+import os
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from fewtag.data.store import Item
+from fewtag.data.store import Item, Store, UpsertCounts, is_older
 from fewtag.errors import DataFormatError, InputError
 
-__all__ = ["FORMATS", "read_items", "github_item", "detect_format"]
+__all__ = ["FORMATS", "read_items", "import_file", "ImportResult", "github_item", "detect_format",
+           "max_decompressed_bytes", "max_archive_members", "parse_size",
+           "DEFAULT_MAX_DECOMPRESSED", "DEFAULT_MAX_MEMBERS"]
 
 FORMATS = ("auto", "github", "jsonl", "csv", "semicolon")
+DEFAULT_MAX_DECOMPRESSED = 2_000_000_000
+DEFAULT_MAX_MEMBERS = 10_000
+_CHUNK = 1 << 20
+_MAX_NUMBER = 2**63 - 1  # SQLite INTEGER
 
 
 def read_items(
@@ -42,6 +63,8 @@ def read_items(
     repo: str | None = None,
     text_fields: Sequence[str] | None = None,
     label_field: str | None = None,
+    max_bytes: int | None = None,
+    max_members: int | None = None,
 ) -> list[Item]:
     """Parse a file into items.
 
@@ -56,11 +79,16 @@ def read_items(
         Fields joined (by a blank line) into the text. Default ``text``, else ``title`` + ``body``.
     label_field : str, optional
         Field holding the label(s). Default ``labels``, else ``label``.
+    max_bytes : int, optional
+        Most bytes a ``.zip`` / ``.gz`` may expand to; default ``FEWTAG_MAX_DECOMPRESSED`` or 2 GB.
+    max_members : int, optional
+        Most files in a zip; default ``FEWTAG_MAX_ARCHIVE_MEMBERS`` or 10,000.
 
     Raises
     ------
     DataFormatError
-        Unknown format, malformed JSON (with ``file:line``), non-UTF-8 bytes.
+        Unknown format, malformed JSON or CSV, a field of the wrong type (with ``file:line``),
+        non-UTF-8 bytes, an archive past the limits.
     InputError
         Missing or empty file.
     """
@@ -71,9 +99,11 @@ def read_items(
         raise InputError(f"{path} does not exist")
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file")
+    limit = _Budget(path, max_decompressed_bytes() if max_bytes is None else max_bytes)
+    members = max_archive_members() if max_members is None else max_members
     items: list[Item] = []
     stem = path.name.split(".")[0]
-    for name, text in _read_texts(path):
+    for name, text in _read_texts(path, limit, members):
         if not text.strip():
             continue
         fmt = detect_format(name, text) if format == "auto" else format
@@ -81,8 +111,8 @@ def read_items(
         if fmt == "semicolon":
             items.extend(_semicolon(name, text, default_repo))
         elif fmt == "csv":
-            rows = list(csv.DictReader(io.StringIO(text)))
-            items.extend(_generic(name, rows, default_repo, text_fields, label_field, first_line=2))
+            rows, lines = _csv_rows(name, text)
+            items.extend(_generic(name, rows, default_repo, text_fields, label_field, lines=lines))
         else:
             records = _json_records(name, text)
             if fmt == "github":
@@ -95,6 +125,101 @@ def read_items(
     return _dedup_keys(items)
 
 
+@dataclass
+class ImportResult:
+    """What :func:`import_file` did: items read and the store's counts (``older``: kept newer rows)."""
+
+    items: int
+    counts: UpsertCounts
+
+
+def import_file(path: str | Path, store: str | Path, **options: Any) -> ImportResult:
+    """Read ``path`` (see :func:`read_items`, which takes ``options``) and upsert it into ``store``.
+
+    All or nothing: the file is parsed and checked before the store is opened, the
+    write is one transaction, and a store file this call created is removed again
+    when the write fails.
+    """
+    items = read_items(path, **options)
+    target = Path(store)
+    existed = str(store) == ":memory:" or target.exists()
+    try:
+        with Store(store) as s:
+            counts = s.upsert_items(items)
+    except BaseException:
+        if not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+        raise
+    return ImportResult(len(items), counts)
+
+
+# ------------------------------------------------------------------ limits
+def parse_size(text: str) -> int:
+    """``"2GB"`` / ``"500 MB"`` / ``"64KiB"`` / ``"1000"`` -> bytes.
+
+    >>> parse_size("2GB"), parse_size("1.5 MiB"), parse_size("1000")
+    (2000000000, 1572864, 1000)
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", str(text).lower())
+    if not m:
+        raise InputError(f"cannot read {text!r} as a size; give bytes or e.g. 500MB, 2GB")
+    base = 1024 if m.group(3) else 1000
+    power = " kmgt".index(m.group(2) or " ")
+    return int(float(m.group(1)) * base**power)
+
+
+def max_decompressed_bytes() -> int:
+    """``FEWTAG_MAX_DECOMPRESSED`` as bytes, default 2 GB."""
+    raw = os.environ.get("FEWTAG_MAX_DECOMPRESSED", "").strip()
+    return parse_size(raw) if raw else DEFAULT_MAX_DECOMPRESSED
+
+
+def max_archive_members() -> int:
+    """``FEWTAG_MAX_ARCHIVE_MEMBERS``, default 10,000."""
+    raw = os.environ.get("FEWTAG_MAX_ARCHIVE_MEMBERS", "").strip()
+    if not raw:
+        return DEFAULT_MAX_MEMBERS
+    if not raw.isdigit():
+        raise InputError(f"FEWTAG_MAX_ARCHIVE_MEMBERS must be a whole number; got {raw!r}")
+    return int(raw)
+
+
+def _human(n: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:g} {unit}"
+    return f"{n} bytes"
+
+
+class _Budget:
+    """Decompressed bytes left for one archive; one clear error past the cap."""
+
+    def __init__(self, path: Path, limit: int):
+        self.path, self.limit, self.used = path, limit, 0
+
+    def take(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            self.fail()
+
+    def fail(self) -> None:
+        raise DataFormatError(
+            f"{self.path} expands to more than {_human(self.limit)} when decompressed (the limit, "
+            "a guard against decompression bombs); if the file is genuine, raise it with "
+            "FEWTAG_MAX_DECOMPRESSED or --max-decompressed")
+
+    def read(self, stream: IO[bytes]) -> bytes:
+        """All of ``stream``, read in 1 MiB chunks, stopping as soon as the budget is spent."""
+        chunks = []
+        while True:
+            chunk = stream.read(min(_CHUNK, self.limit - self.used + 1))
+            if not chunk:
+                return b"".join(chunks)
+            self.take(len(chunk))
+            chunks.append(chunk)
+
+
 # ----------------------------------------------------------------- reading
 def _decode(name: str, data: bytes) -> str:
     try:
@@ -104,31 +229,57 @@ def _decode(name: str, data: bytes) -> str:
         raise DataFormatError(f"{name}:{line}: not UTF-8 (byte {exc.start}: {data[exc.start]:#04x})") from None
 
 
-def _read_texts(path: Path) -> Iterator[tuple[str, str]]:
-    """(name, decoded text) for the file, or for each member of a zip."""
-    raw = path.read_bytes()
-    if not raw.strip():
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
+
+
+def _read_texts(path: Path, budget: _Budget, max_members: int) -> Iterator[tuple[str, str]]:
+    """(name, decoded text) for the file, or for each member of a zip; archives are streamed."""
+    if path.stat().st_size == 0:
         raise InputError(f"{path} is empty")
     if path.suffix == ".zip":
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                members = [m for m in zf.namelist() if not m.endswith("/") and "__MACOSX" not in m]
-                if not members:
-                    raise InputError(f"{path} is an empty zip")
-                for m in sorted(members):
-                    data = zf.read(m)
-                    if m.endswith(".gz"):
-                        data = gzip.decompress(data)
-                    yield f"{path}!{m}", _decode(f"{path}!{m}", data)
-        except zipfile.BadZipFile as exc:
-            raise DataFormatError(f"{path}: not a valid zip ({exc})") from None
+        yield from _read_zip(path, budget, max_members)
         return
     if path.suffix == ".gz":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+            with gzip.open(path, "rb") as fh:
+                raw = budget.read(fh)
+        except _ARCHIVE_ERRORS as exc:
             raise DataFormatError(f"{path}: not a valid gzip file ({exc})") from None
+    else:
+        raw = path.read_bytes()
+        if not raw.strip():
+            raise InputError(f"{path} is empty")
     yield str(path), _decode(str(path), raw)
+
+
+def _read_zip(path: Path, budget: _Budget, max_members: int) -> Iterator[tuple[str, str]]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except _ARCHIVE_ERRORS as exc:
+        raise DataFormatError(f"{path}: not a valid zip ({exc})") from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir() and "__MACOSX" not in i.filename]
+        if not infos:
+            raise InputError(f"{path} is an empty zip")
+        if len(infos) > max_members:
+            raise DataFormatError(f"{path} holds {len(infos):,} files, more than the limit of "
+                                  f"{max_members:,}; raise it with FEWTAG_MAX_ARCHIVE_MEMBERS")
+        if sum(i.file_size for i in infos if not i.filename.endswith(".gz")) > budget.limit:
+            budget.fail()  # refused from the sizes the zip declares, before inflating anything
+        for info in sorted(infos, key=lambda i: i.filename):
+            name = f"{path}!{info.filename}"
+            try:
+                with zf.open(info) as member:
+                    if info.filename.endswith(".gz"):
+                        with gzip.GzipFile(fileobj=member) as inner:
+                            data = budget.read(inner)
+                    else:
+                        data = budget.read(member)
+            except RuntimeError as exc:  # an encrypted member
+                raise DataFormatError(f"{name}: cannot be read ({exc})") from None
+            except _ARCHIVE_ERRORS as exc:
+                raise DataFormatError(f"{name}: not a valid archive member ({exc})") from None
+            yield name, _decode(name, data)
 
 
 def detect_format(name: str, text: str) -> str:
@@ -137,7 +288,7 @@ def detect_format(name: str, text: str) -> str:
     if base.endswith(".csv"):
         return "csv"
     head = text.lstrip()[:1]
-    if head not in "[{":
+    if not head or head not in "[{":
         first = text.lstrip().split("\n", 1)[0]
         if ";" in first:
             return "semicolon"
@@ -147,41 +298,208 @@ def detect_format(name: str, text: str) -> str:
     if not records:
         return "jsonl"
     first = records[0][1]
+    labels = first.get("labels") if isinstance(first, dict) else None
     if isinstance(first, dict) and "number" in first and (
         "repository_url" in first or "html_url" in first
-        or any(isinstance(lab, dict) for lab in first.get("labels") or [])
+        or (isinstance(labels, list) and any(isinstance(lab, dict) for lab in labels))
     ):
         return "github"
     return "jsonl"
 
 
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _decode_value(name: str, text: str, idx: int, line: int, *, first_line: int = 1) -> tuple[Any, int]:
+    """One JSON value at ``text[idx:]``; every failure is one DataFormatError with ``file:line``.
+
+    ``line`` is where the value starts, ``first_line`` the file line of ``text``'s first line.
+    """
+    try:
+        return _DECODER.raw_decode(text, idx)
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(f"{name}:{exc.lineno + first_line - 1}: malformed JSON "
+                              f"({exc.msg})") from None
+    except RecursionError:
+        raise DataFormatError(f"{name}:{line}: JSON nested too deeply (hundreds of levels); "
+                              "not a record fewtag can read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise DataFormatError(f"{name}:{line}: malformed JSON ({exc})") from None
+
+
 def _json_records(name: str, text: str, limit: int | None = None) -> list[tuple[int, Any]]:
     """(line number, object) pairs from a JSON array or JSON lines."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(f"{name}:{exc.lineno}: malformed JSON ({exc.msg})") from None
-        if not isinstance(data, list):
-            raise DataFormatError(f"{name}: expected a JSON array of records")
-        return [(i + 1, r) for i, r in enumerate(data[:limit] if limit else data)]
+    start = len(text) - len(text.lstrip())
+    if text.startswith("[", start):
+        return _json_array(name, text, start + 1, limit)
     out: list[tuple[int, Any]] = []
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
-        try:
-            out.append((n, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise DataFormatError(f"{name}:{n}: malformed JSON line ({exc.msg})") from None
+        obj, end = _decode_value(name, line, _WS.match(line).end(), n, first_line=n)
+        if line[end:].strip():
+            raise DataFormatError(f"{name}:{n}: malformed JSON line (extra data after the record)")
+        out.append((n, obj))
         if limit and len(out) >= limit:
             break
     return out
 
 
+def _json_array(name: str, text: str, idx: int, limit: int | None) -> list[tuple[int, Any]]:
+    """The elements of a JSON array, each with the line it starts on."""
+    out: list[tuple[int, Any]] = []
+    line, last = 1, 0
+
+    def line_at(pos: int) -> int:
+        nonlocal line, last
+        line += text.count("\n", last, pos)
+        last = pos
+        return line
+
+    idx = _WS.match(text, idx).end()
+    if text.startswith("]", idx):
+        idx += 1
+    else:
+        while True:
+            n = line_at(idx)
+            obj, idx = _decode_value(name, text, idx, n)
+            out.append((n, obj))
+            if limit and len(out) >= limit:
+                return out
+            idx = _WS.match(text, idx).end()
+            if text.startswith(",", idx):
+                idx = _WS.match(text, idx + 1).end()
+                continue
+            if text.startswith("]", idx):
+                idx += 1
+                break
+            what = "the file ends" if idx >= len(text) else f"found {text[idx]!r}"
+            raise DataFormatError(f"{name}:{line_at(idx)}: malformed JSON (expected ',' or ']' "
+                                  f"in the array; {what})")
+    if text[idx:].strip():
+        raise DataFormatError(f"{name}:{line_at(_WS.match(text, idx).end())}: malformed JSON "
+                              "(extra data after the array)")
+    return out
+
+
+def _csv_rows(name: str, text: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows of a CSV with a header, and the line each starts on.
+
+    Strict quoting: an unterminated quote, which would swallow every row after it,
+    is reported at the line where the quoted field opens.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    header: list[str] | None = None
+    start = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise DataFormatError(
+                    f"{name}:{start}: unterminated quote: the quoted field opened on this line runs "
+                    f"to the end of the file and would swallow {reader.line_num - start} more lines"
+                ) from None
+            raise DataFormatError(f"{name}:{start}: malformed CSV ({exc})") from None
+        if not record or not any(f.strip() for f in record):
+            continue
+        if header is None:
+            header = record
+            continue
+        if len(record) > len(header):
+            raise DataFormatError(f"{name}:{start}: {len(record)} fields but the header has "
+                                  f"{len(header)} ({', '.join(header)}); quote fields holding commas")
+        rows.append(dict(zip(header, record)))
+        lines.append(start)
+    return rows, lines
+
+
+# ----------------------------------------------------------------- fields
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(s: str) -> str:
+    """Lone surrogates (which SQLite cannot store as UTF-8) -> U+FFFD."""
+    return s if s.isascii() else _SURROGATE.sub("\ufffd", s)
+
+
+def _type(value: Any) -> str:
+    return {list: "a list", dict: "an object", bool: "a boolean", float: "a number",
+            int: "a number"}.get(type(value), type(value).__name__)
+
+
+def _text(value: Any, field: str) -> str:
+    """A text field: a string, null (empty) or a finite number (converted); nothing else."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise DataFormatError(f"field {field!r} is {_type(value)} ({_short(value)}), expected a string")
+
+
+def _opt_str(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return _clean(value) if value else value
+    raise DataFormatError(f"field {field!r} is {_type(value)} ({_short(value)}), expected a string")
+
+
+def _short(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _id(value: Any, field: str) -> str:
+    """An id: a non-empty string or an integer; a float (``1e23``) is refused, not rounded."""
+    if isinstance(value, str) and value.strip():
+        return _clean(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise DataFormatError(f"field {field!r} must be a string or an integer, got {_type(value)} "
+                          f"({_short(value)})")
+
+
+def _number(value: Any, field: str = "number", *, required: bool = False) -> int | None:
+    """An issue number: an integer (or a string of digits) from 0 to 2**63 - 1."""
+    if value is None or value == "":
+        if required:
+            raise DataFormatError(f"field {field!r} is missing")
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DataFormatError(f"field {field!r} must be a whole number, got {_type(value)} "
+                              f"({_short(value)})")
+    if not 0 <= value <= _MAX_NUMBER:
+        raise DataFormatError(f"field {field!r} is {_short(value)}, outside 0 .. 2**63 - 1")
+    return value
+
+
+def _flag(value: Any, field: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("", "0", "false", "no", "1", "true", "yes"):
+        return value.strip().lower() in ("1", "true", "yes")
+    raise DataFormatError(f"field {field!r} must be true or false, got {_short(value)}")
+
+
 # ----------------------------------------------------------------- parsing
-def _repo_from_url(url: str | None) -> str | None:
-    if not url or "/repos/" not in url:
+def _repo_from_url(url: Any) -> str | None:
+    if not isinstance(url, str) or "/repos/" not in url:
         return None
     parts = url.split("/repos/", 1)[1].split("/")
     return "/".join(parts[:2]) if len(parts) >= 2 else None
@@ -194,23 +512,41 @@ def github_item(obj: dict[str, Any], repo: str | None = None, *, source: str | N
     ...              "labels": [{"name": "bug"}], "pull_request": {},
     ...              "repository_url": "https://api.github.com/repos/o/r"}).repo
     'o/r'
+
+    Raises
+    ------
+    DataFormatError
+        No ``number``, or a field of the wrong type (the message names the field).
     """
     if not isinstance(obj, dict) or "number" not in obj:
         raise DataFormatError("GitHub issue object without a 'number'")
+    number = _number(obj["number"], required=True)
     repo = repo or _repo_from_url(obj.get("repository_url")) or _repo_from_url(obj.get("url")) \
         or "unknown/unknown"
-    labels = []
-    for lab in obj.get("labels") or []:
+    raw_labels = obj.get("labels")
+    if raw_labels is not None and not isinstance(raw_labels, list):
+        raise DataFormatError(f"field 'labels' is {_type(raw_labels)} ({_short(raw_labels)}), "
+                              "expected a list of label objects")
+    labels: list[str] = []
+    for lab in raw_labels or []:
         name = lab.get("name") if isinstance(lab, dict) else lab
-        if isinstance(name, str) and name not in labels:
+        if not isinstance(name, str):
+            raise DataFormatError(f"a label is {_short(lab)}, expected an object with a string 'name'")
+        name = _clean(name)
+        if name not in labels:
             labels.append(name)
-    user = obj.get("user") or {}
+    user = obj.get("user")
+    if user is not None and not isinstance(user, dict):
+        raise DataFormatError(f"field 'user' is {_type(user)}, expected an object")
     return Item(
-        repo=repo, id=str(int(obj["number"])), number=int(obj["number"]),
-        title=str(obj.get("title") or ""), body=str(obj.get("body") or ""), labels=labels,
+        repo=repo, id=str(number), number=number,
+        title=_text(obj.get("title"), "title"), body=_text(obj.get("body"), "body"), labels=labels,
         is_pr="pull_request" in obj and obj["pull_request"] is not None,
-        state=obj.get("state"), author=user.get("login") if isinstance(user, dict) else None,
-        url=obj.get("html_url"), created_at=obj.get("created_at"), updated_at=obj.get("updated_at"),
+        state=_opt_str(obj.get("state"), "state"),
+        author=_opt_str((user or {}).get("login"), "user.login"),
+        url=_opt_str(obj.get("html_url"), "html_url"),
+        created_at=_opt_str(obj.get("created_at"), "created_at"),
+        updated_at=_opt_str(obj.get("updated_at"), "updated_at"),
         source=source,
     )
 
@@ -220,7 +556,7 @@ def _github_records(name: str, records: list[tuple[int, Any]], repo: str | None)
     for n, obj in records:
         try:
             items.append(github_item(obj, repo, source=name))
-        except (DataFormatError, TypeError, ValueError) as exc:
+        except DataFormatError as exc:
             raise DataFormatError(f"{name}:{n}: not a GitHub issue object ({exc})") from None
     return items
 
@@ -233,53 +569,70 @@ def _labels_of(value: Any, where: str) -> list[str]:
         if value.startswith("["):
             try:
                 value = json.loads(value)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 raise DataFormatError(f"{where}: labels field is not a JSON list") from None
         else:
-            return [value]
+            return [_clean(value)]
     if isinstance(value, list):
         out = []
         for v in value:
             name = v.get("name") if isinstance(v, dict) else v
-            if not isinstance(name, (str, int)):
-                raise DataFormatError(f"{where}: a label is {type(name).__name__}, expected str")
-            out.append(str(name))
+            if isinstance(name, str):
+                out.append(_clean(name))
+            elif isinstance(name, int) and not isinstance(name, bool):
+                out.append(str(name))
+            else:
+                raise DataFormatError(f"{where}: a label is {_type(name)} ({_short(name)}), expected a string")
         return out
-    if isinstance(value, (int, float)):
+    if isinstance(value, int) and not isinstance(value, bool):
         return [str(value)]
-    raise DataFormatError(f"{where}: labels must be a list or a string, got {type(value).__name__}")
+    raise DataFormatError(f"{where}: labels must be a list or a string, got {_type(value)} "
+                          f"({_short(value)})")
 
 
 def _generic(name: str, rows: list[Any], repo: str, text_fields: Sequence[str] | None,
-             label_field: str | None, *, lines: list[int] | None = None,
-             first_line: int = 1) -> list[Item]:
+             label_field: str | None, *, lines: list[int]) -> list[Item]:
     items = []
     for i, row in enumerate(rows):
-        where = f"{name}:{lines[i] if lines else i + first_line}"
-        if not isinstance(row, dict):
-            raise DataFormatError(f"{where}: expected an object, got {type(row).__name__}")
-        fields = list(text_fields) if text_fields else (["text"] if "text" in row else ["title", "body"])
-        missing = [f for f in fields if f not in row]
-        if len(missing) == len(fields):
-            raise DataFormatError(f"{where}: no text field ({', '.join(fields)}); "
-                                  f"fields present: {', '.join(map(str, row)) or 'none'}")
-        if fields == ["title", "body"]:
-            title, body = str(row.get("title") or ""), str(row.get("body") or "")
-        else:
-            title, body = "", "\n\n".join(str(row.get(f) or "") for f in fields if row.get(f))
-        lf = label_field or ("labels" if "labels" in row else "label")
-        if label_field and label_field not in row:
-            raise DataFormatError(f"{where}: no label field {label_field!r}")
-        labels = _labels_of(row.get(lf), where)
-        raw_id = row.get("id", row.get("number"))
-        if raw_id is None or raw_id == "":
-            raw_id = hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()[:16]
-        number = row.get("number")
-        items.append(Item(repo=str(row.get("repo") or repo), id=str(raw_id), title=title, body=body,
-                          labels=labels, number=int(number) if isinstance(number, int) else None,
-                          is_pr=bool(row.get("is_pull_request", False)), state=row.get("state"),
-                          source=name))
+        where = f"{name}:{lines[i]}"
+        try:
+            items.append(_generic_item(row, where, repo, text_fields, label_field, name))
+        except DataFormatError as exc:
+            msg = str(exc)
+            raise DataFormatError(msg if msg.startswith(where) else f"{where}: {msg}") from None
     return items
+
+
+def _generic_item(row: Any, where: str, repo: str, text_fields: Sequence[str] | None,
+                  label_field: str | None, source: str) -> Item:
+    if not isinstance(row, dict):
+        raise DataFormatError(f"{where}: expected an object, got {_type(row)}")
+    fields = list(text_fields) if text_fields else (["text"] if "text" in row else ["title", "body"])
+    missing = [f for f in fields if f not in row]
+    if len(missing) == len(fields):
+        raise DataFormatError(f"{where}: no text field ({', '.join(fields)}); "
+                              f"fields present: {', '.join(map(str, row)) or 'none'}")
+    if fields == ["title", "body"]:
+        title, body = _text(row.get("title"), "title"), _text(row.get("body"), "body")
+    else:
+        parts = [_text(row.get(f), f) for f in fields]
+        title, body = "", "\n\n".join(p for p in parts if p)
+    lf = label_field or ("labels" if "labels" in row else "label")
+    if label_field and label_field not in row:
+        raise DataFormatError(f"{where}: no label field {label_field!r}")
+    labels = _labels_of(row.get(lf), where)
+    raw_id = row.get("id", row.get("number"))
+    if raw_id is None or raw_id == "":
+        item_id = hashlib.sha256(f"{title}\n\n{body}".encode("utf-8", "replace")).hexdigest()[:16]
+    else:
+        item_id = _id(raw_id, "id" if "id" in row else "number")
+    item_repo = row.get("repo")
+    return Item(repo=_id(item_repo, "repo") if item_repo not in (None, "") else repo, id=item_id,
+                title=title, body=body, labels=labels, number=_number(row.get("number")),
+                is_pr=_flag(row.get("is_pull_request"), "is_pull_request"),
+                state=_opt_str(row.get("state") or None, "state"),
+                updated_at=_opt_str(row.get("updated_at") or None, "updated_at"),
+                created_at=_opt_str(row.get("created_at") or None, "created_at"), source=source)
 
 
 def _semicolon(name: str, text: str, repo: str) -> list[Item]:
@@ -291,14 +644,17 @@ def _semicolon(name: str, text: str, repo: str) -> list[Item]:
         body, sep, label = line.rpartition(";")
         if not sep or not body.strip() or not label.strip():
             raise DataFormatError(f"{name}:{n}: expected 'text;label', got {line[:60]!r}")
-        items.append(Item(repo=repo, id=f"{Path(name).stem}-{n}", body=body.strip(),
-                          labels=[label.strip()], source=name))
+        items.append(Item(repo=repo, id=f"{Path(name).stem}-{n}", body=_clean(body.strip()),
+                          labels=[_clean(label.strip())], source=name))
     return items
 
 
 def _dedup_keys(items: list[Item]) -> list[Item]:
-    """Keep the last version of each (repo, id): later records replace earlier ones."""
+    """One item per (repo, id): the newer by ``updated_at``, else the later record."""
     seen: dict[tuple[str, str], Item] = {}
     for item in items:
-        seen[(item.repo, item.id)] = item
+        key = (item.repo, item.id)
+        old = seen.get(key)
+        if old is None or not is_older(item.updated_at, old.updated_at):
+            seen[key] = item
     return list(seen.values())

@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from fewtag.errors import InputError
 
-__all__ = ["Item", "Store", "DEFAULT_STORE", "UpsertCounts", "upsert_rows"]
+__all__ = ["Item", "Store", "DEFAULT_STORE", "UpsertCounts", "upsert_rows", "is_older"]
 
 DEFAULT_STORE = "fewtag.db"
 
@@ -95,9 +96,13 @@ _COLUMNS = "repo, id, number, title, body, labels, is_pr, state, author, url, cr
 
 @dataclass
 class UpsertCounts:
+    """What one upsert did. ``older`` counts incoming rows skipped because the store holds a
+    newer version (a later ``updated_at``)."""
+
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    older: int = 0
 
 
 class Store:
@@ -214,6 +219,12 @@ class Store:
 def upsert_rows(conn: sqlite3.Connection, items: Iterable[Item]) -> UpsertCounts:
     """Insert or replace items inside the caller's open transaction; count what changed.
 
+    Newer wins: when both the stored row and the incoming item carry an
+    ``updated_at`` and the incoming one is earlier, the stored row is kept and
+    counted in ``older`` (importing an old dump after a new one, or a fetch
+    racing a webhook, never goes back in time). When either side has no
+    ``updated_at`` (generic files usually have none) or a timestamp that does
+    not parse, the incoming item replaces the stored one, as before.
     Unchanged rows are not rewritten. Callers that must write more in the same
     transaction (a fetched page with its cursor) use this; others use
     :meth:`Store.upsert_items`.
@@ -228,10 +239,37 @@ def upsert_rows(conn: sqlite3.Connection, items: Iterable[Item]) -> UpsertCounts
         elif tuple(old) == row:
             counts.unchanged += 1
             continue
+        elif is_older(item.updated_at, old[_UPDATED_AT]):
+            counts.older += 1
+            continue
         else:
             counts.updated += 1
         conn.execute(f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
     return counts
+
+
+_UPDATED_AT = _COLUMNS.split(", ").index("updated_at")
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 time (GitHub's ``2024-01-01T00:00:00Z``) as an aware datetime; None if absent or bad."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+
+
+def is_older(new: str | None, old: str | None) -> bool:
+    """True when ``new`` is a strictly earlier ``updated_at`` than ``old`` (both present and valid).
+
+    >>> is_older("2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"), is_older(None, "2024-02-01T00:00:00Z")
+    (True, False)
+    """
+    a, b = _timestamp(new), _timestamp(old)
+    return a is not None and b is not None and a < b
 
 
 def _item(r: tuple[Any, ...]) -> Item:
