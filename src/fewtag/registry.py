@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Callable, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fewtag.errors import UnknownMethodError
+from fewtag.errors import ConfigError, InputError, ModelFileError, UnknownMethodError
 
 if TYPE_CHECKING:
     from fewtag.methods.base import BaseTagger
 
-__all__ = ["register", "get_method", "available_methods", "BUILTIN_METHODS"]
+__all__ = ["register", "get_method", "available_methods", "create", "method_parameters", "load_tagger",
+           "BUILTIN_METHODS"]
 
 #: name -> "module:Class" for the methods shipped with fewtag.
 BUILTIN_METHODS: dict[str, str] = {
@@ -98,3 +102,94 @@ def get_method(name: str) -> type[BaseTagger]:
     cls = getattr(importlib.import_module(module_name), attr)
     _REGISTERED.setdefault(name, cls)
     return _REGISTERED[name]
+
+
+def method_parameters(name_or_cls: str | type) -> set[str]:
+    """Names of the keyword arguments a registered method's constructor takes.
+
+    >>> sorted(method_parameters("most-frequent"))
+    []
+    """
+    cls = get_method(name_or_cls) if isinstance(name_or_cls, str) else name_or_cls
+    sig = inspect.signature(cls.__init__)
+    return {p.name for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+
+
+def create(name: str, params: dict[str, Any] | None = None, *, model: str | None = None,
+           seed: int | None = None) -> BaseTagger:
+    """The one factory: an unfitted tagger of method ``name``.
+
+    ``model`` fills the constructor's ``model`` argument and ``seed`` its
+    ``random_state`` when the method has them and ``params`` does not set them.
+
+    Raises
+    ------
+    UnknownMethodError
+        ``name`` is not registered.
+    ConfigError
+        A parameter the method does not take; the message lists the ones it takes.
+
+    >>> create("naive-bayes", {"alpha": 0.5}).alpha
+    0.5
+    """
+    cls = get_method(name)
+    params = dict(params or {})
+    accepted = method_parameters(cls)
+    if model is not None and "model" in accepted:
+        params.setdefault("model", model)
+    if seed is not None and "random_state" in accepted:
+        params.setdefault("random_state", seed)
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(f"method {name!r} has no parameter {', '.join(unknown)}; "
+                          f"its parameters: {', '.join(sorted(accepted)) or 'none'}")
+    return cls(**params)
+
+
+def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
+    """Load any saved model folder.
+
+    Parameters
+    ----------
+    path : str or Path
+    encoder_backend : str, optional
+        Run the model's sentence encoder on this backend instead of the one it
+        was trained with (e.g. ``"onnx-int8"`` for serving); see
+        :data:`fewtag.embed.encoder.BACKENDS`.
+
+    Raises
+    ------
+    ModelFileError
+        The folder or its ``fewtag.json`` is missing, corrupt or inconsistent.
+    InputError
+        ``encoder_backend`` is given for a method without a choice of backend.
+    """
+    from fewtag.methods.base import read_model_meta
+
+    path = Path(path)
+    meta = read_model_meta(path)
+    cls = get_method(meta["method"])
+    params = dict(meta.get("params", {}))
+    if encoder_backend is not None:
+        if "backend" not in method_parameters(cls):
+            raise InputError(f"method {cls.name} has no encoder backend to choose "
+                             "(knn, embed-logreg and zero-shot-embed have)")
+        from fewtag.embed.encoder import check_backend
+
+        params["backend"] = check_backend(encoder_backend)
+    unknown = sorted(set(params) - method_parameters(cls))
+    if unknown:
+        raise ModelFileError(f"{path}: fewtag.json has parameters {', '.join(unknown)} that method "
+                             f"{cls.name} does not take (written by another fewtag version?)")
+    try:
+        tagger = cls(**params)
+    except (ValueError, TypeError) as exc:
+        raise ModelFileError(f"{path}: fewtag.json is corrupt: {exc}") from exc
+    tagger._restore_meta(meta)
+    try:
+        tagger._load_weights(path)
+    except Exception as exc:  # safetensors, torch and JSON readers raise their own types
+        raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
+    tagger.fitted_ = True
+    return tagger

@@ -77,8 +77,8 @@ def test_first_line_view_sees_only_titles():
 
 def test_macro_objective_tunes_per_label_thresholds():
     texts, labels = titled(multi=True)
-    t = EnsembleTagger(members=[{"name": "tfidf-logreg"}], objective="macro").fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]))
+    t = EnsembleTagger(members=[{"name": "tfidf-logreg"}]).fit(
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"})
     assert t.decision_.kind == "per-label" and len(t.decision_.thresholds) == 3
 
 
@@ -94,8 +94,8 @@ def test_validation_scores_are_reused_only_right_after_fit():
 def test_save_load_round_trip(tmp_path):
     texts, labels = titled(multi=True)
     members = [{"name": "naive-bayes"}, {"name": "tfidf-logreg", "view": "first-line", "params": {"C": 1.0}}]
-    t = EnsembleTagger(members=members, objective="macro").fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]))
+    t = EnsembleTagger(members=members).fit(
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"})
     folder = t.save(tmp_path / "ens")
     assert (folder / "members" / "0" / "fewtag.json").is_file()
     assert not [f for f in folder.rglob("*") if f.suffix in {".pkl", ".pickle", ".joblib"}]
@@ -123,13 +123,18 @@ def test_model_and_seed_reach_members_that_take_them():
     ({"members": [{"method": "naive-bayes"}]}, "'name'"),
     ({"members": [{"name": "ensemble"}]}, "member of itself"),
     ({"members": [{"name": "naive-bayes"}], "weights": [1, 2]}, "one per member"),
-    ({"objective": "weighted"}, "objective must be one of"),
     ({"weight_step": 0}, "weight_step"),
 ])
 def test_bad_settings_fail_before_training(kwargs, match):
     texts, labels = titled()
     with pytest.raises(ConfigError, match=match):
         EnsembleTagger(**kwargs).fit(texts, labels)
+
+
+def test_a_bad_objective_fails_before_training():
+    texts, labels = titled()
+    with pytest.raises(ConfigError, match="objective must be one of"):
+        EnsembleTagger().fit(texts, labels, decision={"objective": "weighted"})
 
 
 def test_unknown_member_names_the_options():

@@ -1,10 +1,24 @@
-"""Text assembly and markdown clean-up for issue bodies."""
+"""Text assembly and markdown clean-up for issue bodies: the one text path.
+
+:class:`TextSpec` turns a record (``text``, or ``title`` + ``body``) into the
+model's input. ``fewtag prepare`` builds training texts with it, its settings
+are saved in the model's ``fewtag.json``, and ``predict``, ``serve``, the
+webhook and ``apply`` call :meth:`TextSpec.text_of` through the model, so a
+record gives the same text when the model learns and when it predicts.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
-__all__ = ["clean_markdown", "assemble_text"]
+from fewtag.errors import ConfigError, DataFormatError
+
+__all__ = ["clean_markdown", "assemble_text", "TextSpec", "CODE_BLOCKS"]
+
+CODE_BLOCKS = ("keep", "shorten", "drop")
 
 _HTML_COMMENT = re.compile(r"<!--.*?(-->|$)", re.DOTALL)
 _FENCE = re.compile(r"(^|\n)(```|~~~)[^\n]*\n(.*?)(\n\2[ \t]*(?=\n|$)|$)", re.DOTALL)
@@ -73,3 +87,70 @@ def assemble_text(title: str, body: str, *, clean: bool = True, code_blocks: str
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars].rstrip() + " …"
     return text
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    """How a record becomes model input; saved as ``text`` in ``fewtag.json``.
+
+    Parameters
+    ----------
+    clean : bool
+        Remove HTML comments, images, checklists and template headings.
+    code_blocks : {"keep", "shorten", "drop"}
+    max_chars : int, optional
+        Cut longer texts (``None``: no cut).
+
+    Examples
+    --------
+    >>> TextSpec().text_of({"title": "Crash", "body": "<!-- hi -->It fails"})
+    'Crash\\n\\nIt fails'
+    >>> TextSpec().text_of({"text": "plain text"})
+    'plain text'
+    """
+
+    clean: bool = True
+    code_blocks: str = "shorten"
+    max_chars: int | None = 4000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.clean, bool):
+            raise ConfigError(f"text.clean must be true or false; got {self.clean!r}")
+        if self.code_blocks not in CODE_BLOCKS:
+            raise ConfigError(f"text.code_blocks must be one of {', '.join(CODE_BLOCKS)}; got {self.code_blocks!r}")
+        if self.max_chars is not None and (isinstance(self.max_chars, bool) or not isinstance(self.max_chars, int)
+                                           or self.max_chars < 1):
+            raise ConfigError(f"text.max_chars must be a positive integer or absent; got {self.max_chars!r}")
+
+    def text_of(self, record: Mapping[str, Any], where: str = "record") -> str:
+        """The model input for one record: ``text``, or ``title`` + a blank line + ``body``.
+
+        Raises
+        ------
+        DataFormatError
+            The record has neither ``text`` nor ``title``/``body``, or they are not strings.
+        """
+        if "text" in record and record["text"] is not None:
+            given = {"text": record["text"]}
+        elif "title" in record or "body" in record:
+            given = {"title": record.get("title") or "", "body": record.get("body") or ""}
+        else:
+            raise DataFormatError(f"{where}: a record needs 'text' or 'title'/'body'")
+        for name, value in given.items():
+            if not isinstance(value, str):
+                raise DataFormatError(f"{where}: {name} is {type(value).__name__}, expected a string")
+        title, body = given.get("title", ""), given.get("body", given.get("text", ""))
+        return assemble_text(title, body, clean=self.clean, code_blocks=self.code_blocks, max_chars=self.max_chars)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> "TextSpec":
+        """Build from saved settings; unknown keys are a ``ConfigError``."""
+        data = dict(data or {})
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ConfigError(f"unknown text setting(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+        return cls(**data)

@@ -9,16 +9,21 @@ A method is one class that subclasses :class:`BaseTagger` and implements
 * ``_save_weights(folder)`` / ``_load_weights(folder)`` -- safetensors or JSON,
   never pickle.
 
-Validation, the fitted check, the decision rule, ``predict`` and the
-``fewtag.json`` metadata file are written once, here.
+Validation, the fitted check, the decision rule, ``predict``, parameters
+(``get_params`` / ``set_params`` / :func:`clone`), the text path
+(:meth:`BaseTagger.text_of`) and the ``fewtag.json`` metadata file are written
+once, here. A method that picks a hyperparameter on tuning data (kNN's ``k``)
+offers candidate scores through ``_candidate_scores`` / ``_use_candidate``, so
+the same tuning runs on validation scores and on out-of-fold scores.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,12 +31,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag import __version__
-from fewtag.decision import DecisionRule, tune_rule
-from fewtag.errors import InputError, ModelFileError, NotFittedError
+from fewtag.data.text import TextSpec
+from fewtag.decision import DecisionRule, DecisionSpec, objective_value, tune_decision
+from fewtag.errors import ConfigError, InputError, ModelFileError, NotFittedError, TaggerError
 from fewtag.io import atomic_dir, read_json, write_json
 from fewtag.labels import LabelInput, binarize, check_texts, is_multi_label, to_label_sets
 
-__all__ = ["BaseTagger", "META_FILE", "load_tagger"]
+__all__ = ["BaseTagger", "META_FILE", "clone", "load_tagger", "read_model_meta"]
 
 META_FILE = "fewtag.json"
 FORMAT_VERSION = 1
@@ -57,6 +63,12 @@ class BaseTagger(ABC):
     name: ClassVar[str] = "base"
     #: False for zero-shot methods: ``fit`` then accepts no texts at all.
     needs_training: ClassVar[bool] = True
+    #: How ``fewtag train FILE`` tunes this method: ``"kfold"`` (out-of-fold scores,
+    #: k+1 fits) or ``"holdout"`` (one stratified validation fold, for methods
+    #: that are slow to fit or use validation inside ``fit``).
+    tuning: ClassVar[str] = "kfold"
+    #: Rule kinds tried when the spec names none (kNN keeps the book's one threshold).
+    default_kinds: ClassVar[tuple[str, ...] | None] = None
 
     # ----------------------------------------------------------------- public
     def fit(
@@ -68,6 +80,8 @@ class BaseTagger(ABC):
         multi_label: bool | None = None,
         validation: tuple[Sequence[str], LabelInput] | None = None,
         unlabelled: Sequence[str] | None = None,
+        decision: DecisionSpec | Mapping[str, Any] | None = None,
+        text: TextSpec | None = None,
     ) -> "BaseTagger":
         """Learn from labelled texts.
 
@@ -85,6 +99,12 @@ class BaseTagger(ABC):
             to tune the decision rule.
         unlabelled : sequence of str, optional
             Texts without labels, for methods that can use them.
+        decision : DecisionSpec or dict, optional
+            What the decision rule is tuned for (objective, precision targets,
+            top-k, abstain); saved with the model. Default ``DecisionSpec()``.
+        text : TextSpec, optional
+            How records became these texts; saved with the model so that
+            :meth:`text_of` assembles prediction inputs the same way.
 
         Returns
         -------
@@ -95,6 +115,7 @@ class BaseTagger(ABC):
         InputError
             Empty data, length mismatch, unknown or too few labels.
         """
+        spec = DecisionSpec.coerce(decision)
         if isinstance(texts, str):
             check_texts(texts)  # raises: one string instead of a list
         texts = list(texts)
@@ -110,11 +131,19 @@ class BaseTagger(ABC):
         seen = sorted({lab for s in label_sets for lab in s})
         self.classes_ = list(classes) if classes is not None else seen
         if len(self.classes_) < 2:
+            if not label_sets and self.needs_training:
+                raise InputError("no labelled examples: the data has no rows to learn from")
+            if not seen and self.needs_training:
+                raise InputError(f"none of the {len(label_sets)} examples carries a label; "
+                                 "give each example at least one label")
             raise InputError(
-                f"need at least 2 labels to tag with, got {len(self.classes_)}: {self.classes_}"
+                f"need at least 2 labels to tag with, but the data has {len(self.classes_)} distinct "
+                f"label(s): {', '.join(map(repr, self.classes_)) or 'none'}"
             )
         if len(set(self.classes_)) != len(self.classes_):
             raise InputError("duplicate names in classes")
+        if self.needs_training and texts and not any(t.strip() for t in texts):
+            raise InputError(f"all {len(texts)} training texts are empty or whitespace; nothing to learn from")
         y = binarize(label_sets, self.classes_)
         val = None
         if validation is not None:
@@ -125,6 +154,9 @@ class BaseTagger(ABC):
             val = (vtexts, binarize(vsets, self.classes_))
         self.decision_ = DecisionRule("threshold", threshold=0.5, abstain=True) if self.multi_label_ \
             else DecisionRule("top-k", k=1, abstain=False)
+        spec.targets(self.classes_)  # a target for an unknown label fails before any model loads
+        self.decision_spec_ = spec
+        self.text_spec_ = text if text is not None else self.text_of_spec()
         self.metadata_ = {}
         self._fit(texts, y, validation=val, unlabelled=list(unlabelled or []))
         self.fitted_ = True
@@ -137,27 +169,66 @@ class BaseTagger(ABC):
         texts: Sequence[str],
         y: LabelInput | NDArray,
         *,
-        kinds: tuple[str, ...] | None = None,
-        precision_target: float | None = None,
-        objective: str = "micro",
+        decision: DecisionSpec | Mapping[str, Any] | None = None,
     ) -> "BaseTagger":
-        """Tune the decision rule on validation texts (never on test).
+        """Tune the decision rule (and any hyperparameter the method picks) on validation texts.
 
-        ``objective`` is ``"micro"`` (default) or ``"macro"``: see
-        :func:`fewtag.decision.tune_rule`.
+        Parameters
+        ----------
+        texts : sequence of str
+            Validation texts (never test).
+        y : label lists or an indicator matrix of shape (n, n_classes)
+        decision : DecisionSpec or dict, optional
+            Default: the spec given to :meth:`fit`.
         """
         self._check_fitted()
-        if not self.multi_label_ and precision_target is None:
-            self.decision_ = DecisionRule("top-k", k=1, abstain=False)  # nothing to tune: skip the pass
-            return self
+        if decision is not None:
+            self.decision_spec_ = DecisionSpec.coerce(decision)
         if not isinstance(y, np.ndarray):
             y = binarize(to_label_sets(list(y)), self.classes_)
-        scores = self.predict_proba(texts)
-        self.decision_ = tune_rule(
-            scores, y, multi_label=self.multi_label_, kinds=kinds, precision_target=precision_target,
-            objective=objective,
-        )
+        if self._nothing_to_tune():
+            self.decision_ = DecisionRule("top-k", k=1, abstain=False)  # skip the scoring pass
+            return self
+        return self.tune_scores(self._candidate_scores(check_texts(texts)), y)
+
+    def tune_scores(self, candidates: Mapping[Any, NDArray] | NDArray, y: NDArray) -> "BaseTagger":
+        """Tune from scores already computed (validation or out-of-fold).
+
+        Parameters
+        ----------
+        candidates : ndarray of shape (n, n_classes), or dict of candidate key -> such an array
+            One score matrix per hyperparameter candidate (see ``_candidate_scores``).
+        y : ndarray of shape (n, n_classes), 0/1
+        """
+        self._check_fitted()
+        cands = candidates if isinstance(candidates, Mapping) else {None: np.asarray(candidates)}
+        spec = self.decision_spec()
+        y = np.asarray(y, dtype=int)
+        best: tuple[float, Any, DecisionRule] | None = None
+        for key, scores in cands.items():
+            rule = tune_decision(scores, y, multi_label=self.multi_label_, classes=self.classes_, spec=spec)
+            value = objective_value(y, rule.apply(scores), spec.objective)
+            if best is None or value > best[0] + 1e-12:
+                best = (value, key, rule)
+        if best is None:
+            raise InputError("nothing to tune on: no candidate scores")
+        if len(cands) > 1 or next(iter(cands)) is not None:
+            self._use_candidate(best[1])
+        self.decision_ = best[2]
+        self.metadata_["tuning_objective_value"] = round(best[0], 6)
         return self
+
+    def decision_spec(self) -> DecisionSpec:
+        """The spec this tagger tunes for, with the method's default rule kinds filled in."""
+        spec = getattr(self, "decision_spec_", None) or DecisionSpec()
+        if spec.kinds is None and self.default_kinds is not None and spec.precision_target is None \
+                and spec.objective == "micro":
+            spec = DecisionSpec(**{**spec.to_dict(), "kinds": self.default_kinds})
+        return spec
+
+    def text_of(self, record: Mapping[str, Any], where: str = "record") -> str:
+        """The model's input for a record (``text``, or ``title`` + ``body``), as at training time."""
+        return self.text_of_spec().text_of(record, where)
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Scores of shape ``(n_texts, n_classes)`` in ``classes_`` order."""
@@ -181,15 +252,38 @@ class BaseTagger(ABC):
         chosen = self.predict_indicator(texts)
         return [[self.classes_[j] for j in np.flatnonzero(row)] for row in chosen]
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, as stored by ``__init__``."""
-        sig = inspect.signature(type(self).__init__)
-        return {
-            p: getattr(self, p)
-            for p in sig.parameters
-            if p != "self" and sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD
-            and hasattr(self, p)
-        }
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """Constructor arguments, as stored by ``__init__`` (scikit-learn's contract).
+
+        ``deep`` is accepted for scikit-learn compatibility; members are plain values here.
+
+        Raises
+        ------
+        TypeError
+            A constructor argument is not stored under its own name (a bug in the method).
+        """
+        missing = [p for p in self._param_names() if not hasattr(self, p)]
+        if missing:
+            raise TypeError(f"{type(self).__name__}.__init__ does not store {', '.join(missing)} "
+                            "under the same name; get_params would drop them")
+        return {p: getattr(self, p) for p in self._param_names()}
+
+    def set_params(self, **params: Any) -> "BaseTagger":
+        """Set constructor arguments; unknown names are a ``ConfigError`` listing the valid ones."""
+        valid = self._param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            raise ConfigError(f"{self.name} has no parameter {', '.join(unknown)}; "
+                              f"its parameters: {', '.join(valid) or 'none'}")
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
 
     def save(self, path: str | Path) -> Path:
         """Write a self-describing model folder; it appears whole or not at all."""
@@ -205,6 +299,8 @@ class BaseTagger(ABC):
                 "classes": list(self.classes_),
                 "multi_label": self.multi_label_,
                 "decision": self.decision_.to_dict(),
+                "decision_spec": self.decision_spec_.to_dict() if hasattr(self, "decision_spec_") else None,
+                "text": self.text_of_spec().to_dict(),
                 **_jsonable(self.metadata_),
             }
             write_json(tmp / META_FILE, meta)
@@ -215,7 +311,37 @@ class BaseTagger(ABC):
         """Load a model folder written by :meth:`save` (for any method)."""
         return load_tagger(path)
 
+    def text_of_spec(self) -> TextSpec:
+        """The text settings saved with this model."""
+        return getattr(self, "text_spec_", None) or TextSpec()
+
+    def _restore_meta(self, meta: Mapping[str, Any]) -> None:
+        """Set the learned state that ``fewtag.json`` holds (checked by :func:`read_model_meta`)."""
+        self.classes_ = list(meta["classes"])
+        self.multi_label_ = bool(meta["multi_label"])
+        self.decision_ = DecisionRule.from_dict(meta["decision"])
+        self.decision_spec_ = DecisionSpec.from_dict(meta.get("decision_spec"))
+        self.text_spec_ = TextSpec.from_dict(meta["text"]) if meta.get("text") is not None else TextSpec()
+        self.metadata_ = {k: v for k, v in meta.items() if k not in _RESERVED}
+
     # ------------------------------------------------------------------ hooks
+    def _nothing_to_tune(self) -> bool:
+        """True when tuning cannot change anything (single-label top-1, no options): skip scoring."""
+        spec = self.decision_spec()
+        return (not self.multi_label_ and spec.precision_target is None and spec.top_k is None
+                and not spec.abstain and type(self)._candidate_scores is BaseTagger._candidate_scores)
+
+    def _candidate_scores(self, texts: list[str]) -> dict[Any, NDArray[np.float64]]:
+        """Score matrices of ``texts`` for each value of a hyperparameter the method tunes.
+
+        The default is one candidate (``None``): the tagger's scores. kNN returns one
+        matrix per ``k``. Out-of-fold tuning concatenates these over folds.
+        """
+        return {None: self.predict_proba(texts)}
+
+    def _use_candidate(self, key: Any) -> None:
+        """Adopt the candidate ``key`` of :meth:`_candidate_scores` (only called with several)."""
+
     @abstractmethod
     def _fit(
         self,
@@ -254,26 +380,24 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
-    """Load any saved model folder.
+_RESERVED = {"format_version", "fewtag_version", "method", "params", "classes", "multi_label", "decision",
+             "decision_spec", "text"}
 
-    Parameters
-    ----------
-    path : str or Path
-    encoder_backend : str, optional
-        Run the model's sentence encoder on this backend instead of the one it
-        was trained with (e.g. ``"onnx-int8"`` for serving); see
-        :data:`fewtag.embed.encoder.BACKENDS`.
+
+def clone(tagger: BaseTagger) -> BaseTagger:
+    """An unfitted copy with the same parameters (scikit-learn's ``clone``)."""
+    return type(tagger)(**copy.deepcopy(tagger.get_params()))
+
+
+def read_model_meta(path: str | Path) -> dict[str, Any]:
+    """Read and check a model folder's ``fewtag.json``.
 
     Raises
     ------
     ModelFileError
-        The folder or its ``fewtag.json`` is missing or corrupt.
-    InputError
-        ``encoder_backend`` is given for a method without a choice of backend.
+        Missing folder or file, invalid JSON, or inconsistent contents (classes not
+        unique strings, a decision rule that does not fit the classes, NaN thresholds).
     """
-    from fewtag.registry import get_method
-
     path = Path(path)
     meta_path = path / META_FILE
     if not path.is_dir():
@@ -282,34 +406,35 @@ def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> Base
         raise ModelFileError(f"{path} is not a fewtag model: {META_FILE} is missing")
     try:
         meta = read_json(meta_path)
-        cls = get_method(meta["method"])
-        params = dict(meta.get("params", {}))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{meta_path} is corrupt: {exc}") from exc
-    if encoder_backend is not None:
-        params["backend"] = _checked_backend(cls, encoder_backend)
+    except (ValueError, OSError) as exc:
+        raise ModelFileError(f"corrupt model folder {path}: {META_FILE} is not valid JSON ({exc})") from None
+
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"corrupt model folder {path}: {META_FILE} {why}")
+
+    if not isinstance(meta, dict) or not isinstance(meta.get("method"), str):
+        raise bad("names no method")
+    classes = meta.get("classes")
+    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
+        raise bad(f"has no list of label names (classes = {classes!r})")
+    if len(set(classes)) != len(classes):
+        raise bad("lists a label twice in classes")
+    if not isinstance(meta.get("multi_label"), bool):
+        raise bad("says neither true nor false for multi_label")
+    if not isinstance(meta.get("params", {}), dict):
+        raise bad("has params that are not a table")
     try:
-        tagger = cls(**params)
-        tagger.classes_ = list(meta["classes"])
-        tagger.multi_label_ = bool(meta["multi_label"])
-        tagger.decision_ = DecisionRule.from_dict(meta["decision"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{meta_path} is corrupt: {exc}") from exc
-    reserved = {"format_version", "fewtag_version", "method", "params", "classes", "multi_label", "decision"}
-    tagger.metadata_ = {k: v for k, v in meta.items() if k not in reserved}
-    try:
-        tagger._load_weights(path)
-    except Exception as exc:  # safetensors, torch and JSON readers raise their own types
-        raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
-    tagger.fitted_ = True
-    return tagger
+        DecisionRule.from_dict(meta["decision"]).check(len(classes))
+        DecisionSpec.from_dict(meta.get("decision_spec"))
+        if meta.get("text") is not None:
+            TextSpec.from_dict(meta["text"])
+    except (TaggerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise bad(f"has an unusable decision rule or settings ({exc})") from None
+    return meta
 
 
-def _checked_backend(cls: type, backend: str) -> str:
-    from fewtag.embed.encoder import check_backend
-    from fewtag.pipeline import constructor_parameters
+def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
+    """Load any saved model folder: :func:`fewtag.registry.load_tagger`."""
+    from fewtag.registry import load_tagger as _load
 
-    if "backend" not in constructor_parameters(cls.name):
-        raise InputError(f"method {cls.name} has no encoder backend to choose "
-                         "(knn, embed-logreg and zero-shot-embed have)")
-    return check_backend(backend)
+    return _load(path, encoder_backend=encoder_backend)

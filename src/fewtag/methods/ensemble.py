@@ -10,10 +10,11 @@ huggingface/datasets issues a title-embedding member is what lifts the rare
 tags (documentation, streaming) at 128 labelled issues.
 
 The member weights are chosen on validation from a grid on the simplex
-(step ``weight_step``) by the tuning ``objective``: micro F1 of the tuned
-decision rule, or macro F1 -- the mean per-label F1 with each label's
-F1-best threshold. The decision rule is then tuned with the same objective.
-Without validation the weights are equal (or those given).
+(step ``weight_step``) by the objective of the decision spec given to ``fit``
+(:class:`fewtag.decision.DecisionSpec`, the same API as every method): the
+objective value of the decision rule tuned on the weighted scores. The rule is
+then tuned with the same spec. Without validation the weights are equal (or
+those given).
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import best_label_f1, check_objective, tune_rule
+from fewtag.decision import DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError
-from fewtag.eval.metrics import micro_f1
 from fewtag.io import read_json, write_json
 from fewtag.methods.augmented import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
@@ -87,8 +87,6 @@ class EnsembleTagger(BaseTagger):
     weight_step : float
         Grid step of the weight search on the simplex (0.25: 15 candidates for
         3 members).
-    objective : {"micro", "macro"}
-        What the weights and the decision rule are tuned for.
     model : str, optional
         Encoder for members that take a ``model`` and do not set one.
     random_state : int
@@ -107,13 +105,15 @@ class EnsembleTagger(BaseTagger):
     ([['bug']], [0.5, 0.5])
     """
 
+    #: member weights are tuned on validation inside ``fit``
+    tuning = "holdout"
+
     def __init__(self, *, members: list[dict[str, Any]] | None = None,
                  weights: list[float] | None = None, weight_step: float = 0.25,
-                 objective: str = "micro", model: str | None = None, random_state: int = 0):
+                 model: str | None = None, random_state: int = 0):
         self.members = members
         self.weights = weights
         self.weight_step = weight_step
-        self.objective = objective
         self.model = model
         self.random_state = random_state
 
@@ -140,14 +140,13 @@ class EnsembleTagger(BaseTagger):
                                   f"positive sum, one per member; got {self.weights}")
         if not 0 < self.weight_step <= 1:
             raise ConfigError(f"weight_step must be in (0, 1]; got {self.weight_step}")
-        check_objective(self.objective)
         return specs
 
     def _member(self, spec: dict[str, Any]) -> BaseTagger:
-        from fewtag.pipeline import build_tagger
+        from fewtag.registry import create
 
         # unknown name: UnknownMethodError before any fit
-        return build_tagger(spec["name"], spec["params"], model=self.model, seed=self.random_state)
+        return create(spec["name"], spec["params"], model=self.model, seed=self.random_state)
 
     # ------------------------------------------------------------------- fit
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
@@ -179,7 +178,7 @@ class EnsembleTagger(BaseTagger):
         self.metadata_["ensemble"] = {
             "members": [s["name"] + ("" if s["view"] == "full" else f" ({s['view']})") for s in specs],
             "weights": [round(float(v), 4) for v in self.weights_],
-            "objective": self.objective,
+            "objective": self.decision_spec().objective,
         }
 
     def _tune_weights(self, stacked: NDArray, y_val: NDArray) -> NDArray[np.float64]:
@@ -193,25 +192,15 @@ class EnsembleTagger(BaseTagger):
         return best_w
 
     def _objective_value(self, scores: NDArray, y_val: NDArray) -> float:
-        if not self.multi_label_:
-            pred = np.zeros_like(scores, dtype=bool)
-            pred[np.arange(len(scores)), scores.argmax(axis=1)] = True
-            if self.objective == "micro":
-                return micro_f1(y_val, pred)
-            tp = (pred & (y_val == 1)).sum(axis=0)
-            denom = pred.sum(axis=0) + y_val.sum(axis=0)
-            return float(np.mean(np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)))
-        if self.objective == "macro":
-            return float(np.mean([best_label_f1(scores[:, j], y_val[:, j])[0]
-                                  for j in range(scores.shape[1])]))
-        rule = tune_rule(scores, y_val, multi_label=True)
-        return micro_f1(y_val, rule.apply(scores))
+        """The spec's objective after tuning a rule on these weighted validation scores."""
+        spec = self.decision_spec()
+        rule = tune_decision(scores, y_val, multi_label=self.multi_label_, classes=self.classes_, spec=spec)
+        return objective_value(y_val, rule.apply(scores), spec.objective)
 
-    def tune(self, texts, y, *, kinds=None, precision_target=None, objective=None) -> "EnsembleTagger":
-        """As :meth:`BaseTagger.tune`, with this ensemble's ``objective`` by default."""
+    def tune(self, texts, y, *, decision: DecisionSpec | dict[str, Any] | None = None) -> "EnsembleTagger":
+        """As :meth:`BaseTagger.tune`; the validation scores computed in ``fit`` are reused once."""
         try:
-            return super().tune(texts, y, kinds=kinds, precision_target=precision_target,
-                                objective=objective or self.objective)
+            return super().tune(texts, y, decision=decision)
         finally:
             self._val_cache = None  # only the pass right after fit may reuse it
 

@@ -17,10 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 from safetensors.numpy import load_file, save_file
 
-from fewtag.decision import DecisionRule, _micro
+from fewtag.decision import DecisionRule
 from fewtag.embed.tagger import EncoderMixin
 from fewtag.errors import ConfigError, MissingDependencyError
-from fewtag.labels import binarize, to_label_sets
 from fewtag.methods.base import BaseTagger
 from fewtag.models import DEFAULT_ENCODER
 from fewtag.registry import register
@@ -74,6 +73,9 @@ class KNNTagger(EncoderMixin, BaseTagger):
     >>> t.predict(["it crashes"])  # doctest: +SKIP
     [['bug']]
     """
+
+    #: the book's rule: one vote threshold ("at least m of k"), chosen with k
+    default_kinds = ("threshold",)
 
     def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, k: int = 8,
                  m: int | None = None, max_k: int = 16, batch_size: int = 64, backend: str = "torch",
@@ -135,37 +137,20 @@ class KNNTagger(EncoderMixin, BaseTagger):
         return self._votes(sims, idx, idx.shape[1])
 
     # ----------------------------------------------------------------- tune
-    def tune(self, texts, y, *, kinds=None, precision_target=None) -> "KNNTagger":
-        """Grid-search ``(k, m)`` on validation micro F1 (the book's method).
-
-        With ``kinds`` or ``precision_target`` the chosen ``k`` is kept and the
-        generic decision-rule tuning of :class:`BaseTagger` runs instead.
-        """
-        self._check_fitted()
-        if not isinstance(y, np.ndarray):
-            y = binarize(to_label_sets(list(y)), self.classes_)
-        y = np.asarray(y, dtype=int)
+    def _candidate_scores(self, texts) -> dict[int, NDArray[np.float64]]:
+        """Vote fractions for every ``k`` up to ``max_k``: tuning picks ``k`` and the vote
+        threshold ``m / k`` together (the book's ``(k, m)`` search), by the decision spec."""
         sims, idx = self._neighbours(self._embed(texts), self.max_k)
-        best = (-1.0, self.k_, self.m_)
-        for k in range(1, idx.shape[1] + 1):
-            votes = self._votes(sims, idx, k)
-            if self.multi_label_:
-                counts = np.rint(votes * k)
-                for m in range(1, k + 1):
-                    f = _micro(y, counts >= m)
-                    if f > best[0] + 1e-12:
-                        best = (f, k, m)
-            else:
-                pred = np.zeros_like(votes, dtype=bool)
-                pred[np.arange(len(votes)), votes.argmax(axis=1)] = True
-                f = _micro(y, pred)
-                if f > best[0] + 1e-12:
-                    best = (f, k, k // 2 + 1)
-        _, self.k_, self.m_ = best
-        self._set_rule()
-        self.metadata_["knn_validation_micro_f1"] = round(best[0], 6)
-        if kinds is not None or precision_target is not None:
-            super().tune(texts, y, kinds=kinds, precision_target=precision_target)
+        return {k: self._votes(sims, idx, k) for k in range(1, idx.shape[1] + 1)}
+
+    def _use_candidate(self, key: int) -> None:
+        self.k_ = int(key)
+
+    def tune_scores(self, candidates, y) -> "KNNTagger":
+        super().tune_scores(candidates, y)
+        rule = self.decision_
+        if rule.kind == "threshold":  # report the rule as "at least m of k neighbours"
+            self.m_ = int(min(max(np.ceil(rule.threshold * self.k_ - 1e-9), 1), self.k_))
         return self
 
     # ------------------------------------------------------------- save/load
