@@ -92,7 +92,8 @@ def test_bad_input_is_a_clear_4xx(make_client, body):
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.json()["detail"]
     if r.status_code == 422:
-        assert r.json()["message"].startswith("The request is invalid at ")
+        assert r.json()["message"].startswith(("The request is invalid at ",
+                                               "The request body is not valid JSON: "))
 
 
 def test_validation_message_names_the_field(make_client):
@@ -101,13 +102,16 @@ def test_validation_message_names_the_field(make_client):
     assert r.json()["message"] == "The request is invalid at items.0.lang: Extra inputs are not permitted."
 
 
+TOKEN = "api-token-0123456789abcdef"
+
+
 def test_bearer_auth(make_client):
-    c = make_client(api_token="s3cret")
+    c = make_client(api_token=TOKEN)
     assert c.post("/v1/predict", json={"items": ITEMS}).status_code == 401
     wrong = c.post("/v1/predict", json={"items": ITEMS}, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
     assert "FEWTAG_API_TOKEN" in wrong.json()["detail"]
-    ok = c.post("/v1/predict", json={"items": ITEMS}, headers={"Authorization": "Bearer s3cret"})
+    ok = c.post("/v1/predict", json={"items": ITEMS}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert ok.status_code == 200
     assert c.post("/v1/search", json={"query": "x"}).status_code == 401
     assert c.get("/healthz").status_code == 200 and c.get("/readyz").status_code == 200
@@ -120,11 +124,11 @@ def test_metrics(make_client):
     text = c.get("/metrics")
     assert text.headers["content-type"].startswith("text/plain")
     body = text.text
-    assert 'fewtag_requests_total{method="POST",path="/v1/predict",status="200"} 1' in body
-    assert 'fewtag_requests_total{method="POST",path="/v1/predict",status="422"} 1' in body
-    assert 'fewtag_request_duration_seconds_bucket{path="/v1/predict",le="+Inf"} 2' in body
+    assert 'fewtag_requests_total{method="POST",path="/v1/predict",status="200"} 1.0' in body
+    assert 'fewtag_requests_total{method="POST",path="/v1/predict",status="422"} 1.0' in body
+    assert 'fewtag_request_duration_seconds_bucket{le="+Inf",path="/v1/predict"} 2.0' in body
     assert 'method="tfidf-logreg"' in body and "fewtag_model_info{" in body
-    assert "fewtag_predictions_total 3" in body
+    assert "fewtag_predictions_total 3.0" in body
 
 
 def test_burst_of_concurrent_requests(make_client):

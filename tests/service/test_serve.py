@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 FEWTAG = str(Path(sys.executable).parent / "fewtag")
+TOKEN = "serve-test-token-0123456789"
 # wide COLUMNS: rich would otherwise wrap the one error line at 80 columns
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "400", "FEWTAG_API_TOKEN": "tok"}
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "400", "FEWTAG_API_TOKEN": TOKEN}
 
 
 def _free_port() -> int:
@@ -97,7 +98,7 @@ def test_real_server_on_loopback(launched):
             pytest.fail(f"server did not start: {proc.communicate(timeout=5)[1]}")
         time.sleep(0.2)
     r = httpx.post(f"{base}/v1/predict", json={"items": [{"id": 1, "text": "typo in the docs"}]},
-                   headers={"Authorization": "Bearer tok"})
+                   headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 200 and r.json()["predictions"][0]["labels"] == ["documentation"]
     assert httpx.post(f"{base}/v1/predict", json={"items": []}).status_code == 401
     assert "fewtag_requests_total" in httpx.get(f"{base}/metrics").text

@@ -1,7 +1,8 @@
-"""ASGI middleware: a request body limit (413) and request metrics."""
+"""ASGI middleware: a request body limit (413) and time limit (408), and request metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -13,19 +14,25 @@ __all__ = ["BodyLimitMiddleware", "MetricsMiddleware"]
 Scope = dict[str, Any]
 
 
-async def _send_json(send: Any, status: int, detail: str) -> None:
+async def _send_json(send: Any, status: int, detail: str, *, close: bool = False) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimitMiddleware:
-    """Answer 413 when a request body exceeds ``max_bytes`` (declared or streamed)."""
+    """Read each request body up front: 413 past ``max_bytes``, 408 past ``timeout`` seconds.
 
-    def __init__(self, app: Any, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+    A declared ``Content-Length`` over the limit is answered at once. Otherwise the
+    body (declared or chunked) is read before the app sees anything, so a client that
+    sends it slowly holds a connection for at most ``timeout`` seconds, not forever.
+    """
+
+    def __init__(self, app: Any, max_bytes: int, timeout: float = 30.0):
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -33,28 +40,37 @@ class BodyLimitMiddleware:
             return
         detail = (f"The request body is larger than the limit of {self.max_bytes} bytes; "
                   "send fewer or shorter items per request.")
+        declared, chunked = None, False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    declared = int(value)
                 except ValueError:
-                    too_big = False
-                if too_big:
-                    await _send_json(send, 413, detail)
-                    return
-        if any(name == b"content-length" for name, _ in scope.get("headers", [])):
-            await self.app(scope, receive, send)  # the server enforces the declared length
+                    declared = None
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and declared > self.max_bytes:
+            await _send_json(send, 413, detail, close=True)
             return
-        # no declared length (chunked): read up to the limit before the app sees anything
+        if not chunked and not declared:
+            await self.app(scope, receive, send)  # no body to wait for
+            return
         messages, received = [], 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+            except (asyncio.TimeoutError, TimeoutError):
+                await _send_json(send, 408, f"The request body did not arrive within {self.timeout:g} "
+                                 "seconds; send it at once.", close=True)
+                return
             messages.append(message)
             if message["type"] != "http.request":
                 break
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                await _send_json(send, 413, detail)
+                await _send_json(send, 413, detail, close=True)
                 return
             if not message.get("more_body", False):
                 break

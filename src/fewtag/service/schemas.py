@@ -32,6 +32,12 @@ class PredictItem(_Strict):
             raise ValueError("the item has no text: give a non-empty text, title or body")
         return self
 
+    def record(self) -> dict[str, str]:
+        """The record ``tagger.text_of`` turns into model input."""
+        if self.text is not None:
+            return {"text": self.text}
+        return {"title": self.title or "", "body": self.body or ""}
+
     def joined(self) -> str:
         if self.text is not None:
             return self.text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from fewtag.service.deps import SettingsDep, StateDep, require_token
+from fewtag.service.deps import SettingsDep, StateDep
+from fewtag.service.routing import GuardedRoute
 from fewtag.service.schemas import SearchHit, SearchRequest, SearchResponse
 
-router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require_token)],
+router = APIRouter(prefix="/v1", tags=["search"], route_class=GuardedRoute,
                    responses={401: {"description": "Missing or wrong bearer token."},
                               503: {"description": "No search index configured."}})
 
