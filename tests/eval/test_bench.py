@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fewtag.errors import ConfigError, InputError, UnknownMethodError
-from fewtag.eval import bench, make_settings, run_bench
-from fewtag.eval.bench import PER_LABEL_COLUMNS, RESULT_COLUMNS
+from fewtag.eval import make_settings, run_bench
+from fewtag.eval.bench import PER_LABEL_COLUMNS, RESULT_COLUMNS, bench
 
 
 def read_csv(path):
@@ -43,8 +43,9 @@ def test_single_label_run_writes_every_file(single_data, tmp_path):
     assert min(full) > 0.6  # the keywords are learnable
     header, per = read_csv(out / "per_label.csv")
     assert header == PER_LABEL_COLUMNS
-    assert len(per) == len(rows) * 4
-    assert {r["support"] for r in per} == {"8"}
+    assert len(per) == len(rows) * 4 * 2  # validation and test, 4 labels each
+    assert {r["split"] for r in per} == {"valid", "test"}
+    assert {r["support"] for r in per} == {"8"}  # 32 texts, rows cycle through the 4 labels
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (out / "report.md").read_text()
     assert "slice 128 skipped: larger than the training split (60 texts)" in report
@@ -140,7 +141,7 @@ def test_config_labels_params_and_model_option(single_data, tmp_path, test_metho
     assert test_methods.fits[0]["model"] == "cli-model"
     bad = tmp_path / "bad.toml"
     bad.write_text('[[method]]\nname = "naive-bayes"\nparams = { alphaa = 1 }\n')
-    with pytest.raises(ConfigError, match="alphaa.*it takes: alpha, ngram_max"):
+    with pytest.raises(ConfigError, match="alphaa.*alpha, ngram_max"):
         make_settings(single_data, out=tmp_path / "x", config=bad)
 
 

@@ -23,7 +23,8 @@ def test_cli_bench_writes_a_run(single_data, tmp_path):
     assert res.exit_code == 0, res.output
     assert "wrote" in res.output and "micro F1" in res.output
     assert (out / "results.csv").read_text().startswith(
-        "method,slice,slice_size,seed,micro_f1,macro_f1,accuracy,train_s,predict_s,peak_mb,status\n")
+        "method,slice,slice_size,seed,val_micro_f1,val_macro_f1,micro_f1,macro_f1,accuracy,train_s,predict_s,"
+        "peak_mb,status\n")
     assert (out / "learning_curves.png").is_file()
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from fewtag.errors import ConfigError
 from fewtag.eval.bench import PeakRSS, parse_slices
 from fewtag.eval.metrics import accuracy, confusion_matrix, macro_f1, micro_f1, per_label_scores, score
-from fewtag.errors import ConfigError
 
 
 @pytest.mark.parametrize("seed", range(5))

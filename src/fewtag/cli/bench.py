@@ -30,12 +30,13 @@ def bench_command(
     """Run the book's ch. 9 experiment on your data.
 
     Every method is fitted on each training slice for each seed, its decision
-    rule tuned on validation, and the test split scored once. Writes
+    rule tuned on validation, and the test split scored once. Ends with the
+    method best by validation per slice (its test figures beside it). Writes
     results.csv, per_label.csv, learning_curves.png, report.md/.html and
     config.json into the --out folder.
     """
     from fewtag.eval.bench import make_settings, run_bench
-    from fewtag.eval.report import write_run
+    from fewtag.eval.report import best_lines, write_run
     from fewtag.io import allow_replace
 
     if quiet:
@@ -55,6 +56,9 @@ def bench_command(
                 out.print(f"{r['method']:24} slice {largest:>4}: micro F1 {r['micro_f1']:.3f}  "
                           f"macro F1 {r['macro_f1']:.3f}", highlight=False)
     failed = sum(r["status"] != "ok" for r in result.rows)
+    if not result.all_failed:
+        for line in best_lines(result) or ["best by validation: none (no validation scores)"]:
+            out.print(line, highlight=False)
     if result.all_failed:
         fail(f"every run failed; see {folder / 'report.md'}")
     out.print(f"wrote {folder}/ (report.md, results.csv, learning_curves.png)"

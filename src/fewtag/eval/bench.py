@@ -1,9 +1,12 @@
 """The benchmark harness: methods x training slices x seeds, the book's ch. 9 experiment.
 
-For every method, training slice and seed a fresh tagger is fitted on the
-slice (``classes`` = all labels, validation split given, unlabelled split
-given), its decision rule is tuned on validation inside ``fit``, and the test
-split is predicted and scored exactly once. Zero-shot methods
+For every method, training slice and seed a fresh tagger is built by the one
+factory (:func:`fewtag.registry.create`) and fitted on the slice (``classes`` =
+all labels, validation split given, unlabelled split given, the config's
+``decision`` spec given), its decision rule is tuned on validation inside
+``fit``, then the tuned tagger scores the validation split (``val_micro_f1``,
+``val_macro_f1``: what choices are made on) and the test split is predicted and
+scored exactly once (what is reported). Zero-shot methods
 (``needs_training = False``) never see training texts: they are fitted once
 per seed and their test scores are reported at every slice, so their
 learning curve is flat, as in the book's figure.
@@ -21,7 +24,6 @@ import gc
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,19 +31,20 @@ import numpy as np
 
 from fewtag.errors import ConfigError, InputError, TaggerError
 from fewtag.eval.memory import PeakRSS, current_rss_bytes
-from fewtag.eval.metrics import score
+from fewtag.eval.report import write_run
+from fewtag.eval.result import PER_LABEL_COLUMNS, RESULT_COLUMNS, BenchResult
 from fewtag.eval.settings import (
     DEFAULT_SLICES,
     RUN_KIND,
     BenchSettings,
     MethodSpec,
     check_out,
-    constructor_params,
     load_bench_config,
     make_settings,
     parse_slices,
 )
-from fewtag.registry import get_method
+from fewtag.metrics import score
+from fewtag.registry import create, get_method
 
 __all__ = [
     "MethodSpec",
@@ -60,55 +63,7 @@ __all__ = [
     "PeakRSS",
 ]
 
-RESULT_COLUMNS = ["method", "slice", "slice_size", "seed", "micro_f1", "macro_f1", "accuracy",
-                  "train_s", "predict_s", "peak_mb", "status"]
-PER_LABEL_COLUMNS = ["method", "slice", "slice_size", "seed", "label", "precision", "recall", "f1",
-                     "support"]
 T = TypeVar("T")
-
-
-@dataclass
-class BenchResult:
-    """Everything a run produced; :func:`fewtag.eval.report.write_run` writes it out."""
-
-    settings: BenchSettings
-    data_summary: dict[str, Any]
-    labels: list[str]
-    multi_label: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    per_label: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    #: (method display, slice, seed) -> boolean test predictions, shape (n_test, n_labels)
-    predictions: dict[tuple[str, str, int], np.ndarray] = field(default_factory=dict, repr=False)
-    y_test: np.ndarray | None = field(default=None, repr=False)
-    #: method display -> (validation scores, validation predictions) at the largest slice, seed 0
-    valid_scores: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    valid: Any = field(default=None, repr=False)
-    slices_run: list[str] = field(default_factory=list)
-
-    @property
-    def all_failed(self) -> bool:
-        return not self.rows or all(r["status"] != "ok" for r in self.rows)
-
-    def summary(self) -> list[dict[str, Any]]:
-        """Mean, sd, min, max of micro/macro F1 per (method, slice) over seeds (ok rows only)."""
-        out = []
-        for method in [m.display for m in self.settings.methods]:
-            for sl in self.slices_run:
-                rows = [r for r in self.rows if r["method"] == method and r["slice"] == sl
-                        and r["status"] == "ok"]
-                if not rows:
-                    continue
-                entry: dict[str, Any] = {"method": method, "slice": sl, "n": len(rows),
-                                         "slice_size": float(np.mean([r["slice_size"] for r in rows]))}
-                for key in ("micro_f1", "macro_f1", "accuracy", "train_s", "predict_s", "peak_mb"):
-                    v = np.array([r[key] for r in rows], dtype=float)
-                    entry[key] = float(v.mean())
-                    entry[key + "_sd"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-                    entry[key + "_min"], entry[key + "_max"] = float(v.min()), float(v.max())
-                out.append(entry)
-        return out
 
 
 def _make_slices(y: np.ndarray, sizes: list[int], seed: int) -> dict[str, list[int]]:
@@ -138,16 +93,6 @@ def _slices_for_seed(data: Any, names: list[str], seed: int) -> dict[str, list[i
         else:
             out[name] = made.get(name)
     return out
-
-
-def _kwargs(spec: MethodSpec, cls: type, seed: int, model: str | None) -> dict[str, Any]:
-    accepted, _ = constructor_params(cls)
-    kwargs = dict(spec.params)
-    if model is not None and "model" in accepted and "model" not in kwargs:
-        kwargs["model"] = model
-    if "random_state" in accepted and "random_state" not in kwargs:
-        kwargs["random_state"] = seed
-    return kwargs
 
 
 def _summarize_data(data: Any) -> dict[str, Any]:
@@ -195,8 +140,10 @@ def run_bench(
     ------
     InputError
         The data cannot be loaded or has no test split.
+    ConfigError
+        A method's ``decision`` names a label the data does not have.
     """
-    from fewtag.data.dataset import load_data
+    from fewtag.data.loading import load_data
 
     say = log or (lambda msg: None)
     track = progress or _progress
@@ -213,13 +160,16 @@ def run_bench(
     if not len(data.train):
         raise InputError(f"{settings.data} has an empty training split")
     classes, ml = list(data.labels), bool(data.multi_label)
+    _check_decisions(settings.methods, classes)
     y_test = data.test.y(classes).astype(bool)
     validation = (data.valid.texts, data.valid.targets(ml)) if len(data.valid) else None
+    y_valid = data.valid.y(classes).astype(bool) if validation is not None else None
     unsup = list(data.unsup.texts)
     result = BenchResult(settings=settings, data_summary=_summarize_data(data), labels=classes,
-                         multi_label=ml, y_test=y_test, valid=data.valid)
+                         multi_label=ml, y_test=y_test, valid=data.valid, y_valid=y_valid)
     if validation is None:
-        result.notes.append("the validation split is empty: decision rules were not tuned")
+        result.notes.append("the validation split is empty: decision rules were not tuned, no val_* "
+                            "scores, and no method is picked as best by validation")
         say(f"note: {result.notes[-1]}")
 
     n_train = len(data.train)
@@ -244,19 +194,29 @@ def run_bench(
     jobs = [(spec, seed) for spec in settings.methods for seed in range(settings.seeds)]
     units = _units(jobs, active)
     for spec, seed, slice_names in track(units, "Benchmarking", len(units)):
-        cls = get_method(spec.name)
-        kwargs = _kwargs(spec, cls, seed, settings.model)
         sl = slice_names[0]
-        idx = seed_slices[seed][sl] if cls.needs_training else []
+        idx = seed_slices[seed][sl] if get_method(spec.name).needs_training else []
         sub = data.train.subset(idx)
         # error analysis: validation scores of the first seed's run at the largest slice
         want_valid = validation is not None and seed == 0 and active[-1] in slice_names
-        outcome = _run_one(cls, kwargs, sub.texts, sub.targets(ml), classes, ml, validation, unsup,
-                           data.test.texts, want_valid=want_valid)
+        outcome = _run_one(spec, seed, settings.model, sub.texts, sub.targets(ml), classes, ml, validation,
+                           unsup, data.test.texts, want_valid=want_valid)
         for name in slice_names:
             size = len(seed_slices[seed][name])  # type: ignore[arg-type]
-            _record(result, spec, name, size, seed, outcome, y_test, say)
+            _record(result, spec, name, size, seed, outcome, say)
     return result
+
+
+def _check_decisions(specs: list[MethodSpec], classes: list[str]) -> None:
+    """Precision targets must name labels of the data (checked before any model is fitted)."""
+    from fewtag.decision import DecisionSpec
+
+    for spec in specs:
+        if spec.decision is not None:
+            try:
+                DecisionSpec.from_dict(spec.decision).targets(classes)
+            except ConfigError as exc:
+                raise ConfigError(f"decision of method {spec.display!r}: {exc}") from exc
 
 
 def _units(jobs: list[tuple[MethodSpec, int]], active: list[str]) -> list[tuple[MethodSpec, int, list[str]]]:
@@ -287,25 +247,32 @@ def _release_memory() -> None:
         gc.collect()
 
 
-def _run_one(cls, kwargs, texts, labels, classes, ml, validation, unsup, test_texts, *,
-             want_valid: bool = False) -> dict[str, Any]:
-    """Fit, predict test once; time both and sample memory. Never raises for a method's error."""
+def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, classes, ml, validation, unsup,
+             test_texts, *, want_valid: bool = False) -> dict[str, Any]:
+    """Build, fit, predict test once, then score validation; time fit and test, sample memory.
+
+    Never raises for a method's error.
+    """
     _release_memory()
     out: dict[str, Any] = {}
+    fit_options: dict[str, Any] = {} if spec.decision is None else {"decision": spec.decision}
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         try:
-            tagger = cls(**kwargs)
+            tagger = create(spec.name, spec.params, model=model, seed=seed)
             tagger.fit(texts, labels, classes=classes, multi_label=ml, validation=validation,
-                       unlabelled=unsup)
+                       unlabelled=unsup, **fit_options)
             t1 = time.perf_counter()
             pred = np.asarray(tagger.predict_indicator(test_texts), dtype=bool)
             t2 = time.perf_counter()
             out = {"status": "ok", "pred": pred, "train_s": t1 - t0, "predict_s": t2 - t1}
-            if want_valid:  # after the timings; validation only, for error analysis
+            # after the timings: the tuned tagger on validation (val_* columns, error analysis)
+            if want_valid:
                 scores = tagger.predict_proba(validation[0])
                 out["valid_scores"] = scores
                 out["valid_pred"] = np.asarray(tagger.decision_.apply(scores), dtype=bool)
+            elif validation is not None:
+                out["valid_pred"] = np.asarray(tagger.predict_indicator(validation[0]), dtype=bool)
         except TaggerError as exc:
             out = {"status": f"failed: {type(exc).__name__}: {exc}"}
         except Exception as exc:  # a bug in one method must not lose a long run
@@ -317,10 +284,11 @@ def _run_one(cls, kwargs, texts, labels, classes, ml, validation, unsup, test_te
 
 
 def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int,
-            outcome: dict[str, Any], y_test: np.ndarray, say: Callable[[str], None]) -> None:
+            outcome: dict[str, Any], say: Callable[[str], None]) -> None:
     row: dict[str, Any] = {"method": spec.display, "slice": sl, "slice_size": size, "seed": seed}
     if outcome["status"] != "ok":
-        row.update({k: None for k in ("micro_f1", "macro_f1", "accuracy", "train_s", "predict_s")})
+        row.update({k: None for k in ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1", "accuracy",
+                                      "train_s", "predict_s")})
         row.update(peak_mb=outcome["peak_mb"], status=" ".join(outcome["status"].split()))
         msg = f"{spec.display} slice {sl} seed {seed}: {row['status']}"
         if not any(e.startswith(f"{spec.display} ") and e.endswith(row["status"]) for e in result.errors):
@@ -330,17 +298,24 @@ def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int
             result.errors.append(outcome["traceback"])
         result.rows.append(row)
         return
-    s = score(y_test, outcome["pred"], result.labels)
-    row.update(micro_f1=s["micro_f1"], macro_f1=s["macro_f1"], accuracy=s["accuracy"],
+    key = (spec.display, sl, seed)
+    s = score(result.y_test, outcome["pred"], result.labels)
+    v = None
+    if "valid_pred" in outcome and result.y_valid is not None:
+        v = score(result.y_valid, outcome["valid_pred"], result.labels)
+        result.valid_predictions[key] = outcome["valid_pred"]
+    row.update(val_micro_f1=None if v is None else v["micro_f1"], val_macro_f1=None if v is None else v["macro_f1"],
+               micro_f1=s["micro_f1"], macro_f1=s["macro_f1"], accuracy=s["accuracy"],
                train_s=outcome["train_s"], predict_s=outcome["predict_s"], peak_mb=outcome["peak_mb"],
                status="ok")
     result.rows.append(row)
-    result.predictions[(spec.display, sl, seed)] = outcome["pred"]
+    result.predictions[key] = outcome["pred"]
     if "valid_scores" in outcome and sl == result.slices_run[-1]:
         result.valid_scores[spec.display] = (outcome["valid_scores"], outcome["valid_pred"])
-    for entry in s["per_label"]:
-        result.per_label.append({"method": spec.display, "slice": sl, "slice_size": size, "seed": seed,
-                                 **entry})
+    base = {"method": spec.display, "slice": sl, "slice_size": size, "seed": seed}
+    for split, scored in (("valid", v), ("test", s)):
+        for entry in scored["per_label"] if scored is not None else []:
+            result.per_label.append({**base, "split": split, **entry})
 
 
 def bench(data: str | Path, *, out: str | Path, log: Callable[[str], None] | None = None,
@@ -350,8 +325,6 @@ def bench(data: str | Path, *, out: str | Path, log: Callable[[str], None] | Non
     ``options`` are those of :func:`make_settings` (methods, slices, seeds,
     config, model, store). Nothing is written unless the run completes.
     """
-    from fewtag.eval.report import write_run
-
     settings = make_settings(data, out=out, **options)
     result = run_bench(settings, progress=progress, log=log)
     write_run(result)

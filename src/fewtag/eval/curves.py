@@ -23,21 +23,33 @@ def _pyplot():
     return plt
 
 
+def _band(rows: Sequence[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper edge of the band: the interval (NaN where there is none), else min-max."""
+    lo_key, hi_key = (key + "_lo", key + "_hi") if all(key + "_lo" in r for r in rows) else \
+        (key + "_min", key + "_max")
+    lo = np.array([np.nan if r.get(lo_key) is None else r[lo_key] for r in rows], dtype=float)
+    hi = np.array([np.nan if r.get(hi_key) is None else r[hi_key] for r in rows], dtype=float)
+    return lo, hi
+
+
 def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
                          title: str | None = None) -> Path:
     """Micro and macro F1 against training-slice size, one line per method.
 
     Parameters
     ----------
-    summary : rows of :meth:`fewtag.eval.bench.BenchResult.summary` -- each with
+    summary : rows of :meth:`fewtag.eval.result.BenchResult.summary` -- each with
         ``method``, ``slice_size`` (mean actual size over seeds), ``micro_f1``,
-        ``macro_f1`` and their ``_min`` / ``_max`` over seeds.
+        ``macro_f1`` and their ``_lo`` / ``_hi``: the 95% t-interval of the mean
+        over seeds (None for one seed). Rows without ``_lo`` / ``_hi`` keys fall
+        back to ``_min`` / ``_max``.
     path : PNG file to write
 
     Returns
     -------
-    Path of the figure. Lines show the mean over seeds, the shaded band the
-    min-max range; the x axis is logarithmic, as in the book's figure.
+    Path of the figure. Lines show the mean over seeds, the shaded band the 95%
+    interval (no band where there is one seed); the x axis is logarithmic, as in
+    the book's figure.
     """
     plt = _pyplot()
     path = Path(path)
@@ -53,10 +65,9 @@ def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
             color = cmap(i % 10)
             ax.plot(x, y, marker="o", markersize=4, color=color, label=method,
                     linestyle="--" if i >= 10 else "-")
-            lo = np.array([r[key + "_min"] for r in rows])
-            hi = np.array([r[key + "_max"] for r in rows])
-            if np.any(hi > lo):
-                ax.fill_between(x, lo, hi, color=color, alpha=0.15, linewidth=0)
+            lo, hi = _band(rows, key)
+            if np.any(hi > lo):  # NaN (one seed) compares False: no band there
+                ax.fill_between(x, lo, hi, where=~np.isnan(lo), color=color, alpha=0.15, linewidth=0)
         ax.set_xscale("log")
         if sizes:
             ticks = [max(s, 1) for s in sizes]
@@ -66,7 +77,7 @@ def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
         ax.set_xlabel("Number of training samples")
         ax.set_title(name)
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("F1 score (test)")
+    axes[0].set_ylabel("F1 score (test; band: 95% interval over seeds)")
     axes[0].set_ylim(bottom=0)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:

@@ -2,10 +2,13 @@
 
 ``RUN/``::
 
-    results.csv          one row per method x slice x seed (RESULT_COLUMNS)
-    per_label.csv        precision / recall / F1 / support per label of each row
-    learning_curves.png  micro and macro F1 vs training-slice size (log x)
-    confusion_matrix.png single-label data only: best method at the largest slice
+    results.csv          one row per method x slice x seed (RESULT_COLUMNS): val_micro_f1 and
+                         val_macro_f1 on validation, micro_f1 / macro_f1 / accuracy on test
+    per_label.csv        precision / recall / F1 / support per label of each row, for the
+                         validation (split = valid) and the test split (split = test)
+    learning_curves.png  micro and macro F1 vs training-slice size (log x), mean over seeds with
+                         the 95% t-interval as a band
+    confusion_matrix.png single-label data only: the method best by validation at the largest slice
     report.md, report.html
     config.json          the run settings, command line and data summary
     error_analysis.csv   validation texts with the highest loss (best method, largest slice)
@@ -19,19 +22,21 @@ from __future__ import annotations
 import csv
 import html
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fewtag import __version__
-from fewtag.eval.bench import PER_LABEL_COLUMNS, RESULT_COLUMNS, RUN_KIND, BenchResult
 from fewtag.eval.curves import plot_confusion, plot_learning_curves
-from fewtag.eval.metrics import NO_LABEL, confusion_matrix, text_losses
+from fewtag.eval.result import PER_LABEL_COLUMNS, RESULT_COLUMNS, SPLITS, BenchResult
+from fewtag.eval.settings import RUN_KIND
 from fewtag.io import atomic_dir, write_json
+from fewtag.metrics import NO_LABEL, confusion_matrix, format_interval, text_losses
 
-__all__ = ["write_run", "render_markdown", "render_html", "error_analysis", "best_at_largest", "PEAK_MB_NOTE"]
+__all__ = ["write_run", "render_markdown", "render_html", "error_analysis", "best_at_largest", "best_lines",
+           "PEAK_MB_NOTE"]
 
 PEAK_MB_NOTE = ("peak_mb is the peak resident set size (RSS) of the whole bench process while that row "
                 "ran (fit, validation tuning and test prediction), sampled every 5 ms from "
@@ -48,8 +53,8 @@ def _fmt(value: Any, digits: int) -> str:
     return str(value)
 
 
-_DIGITS = {"micro_f1": 6, "macro_f1": 6, "accuracy": 6, "train_s": 4, "predict_s": 4, "peak_mb": 1,
-           "precision": 6, "recall": 6, "f1": 6}
+_DIGITS = {"val_micro_f1": 6, "val_macro_f1": 6, "micro_f1": 6, "macro_f1": 6, "accuracy": 6, "train_s": 4,
+           "predict_s": 4, "peak_mb": 1, "precision": 6, "recall": 6, "f1": 6}
 
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
@@ -71,29 +76,51 @@ def _ordered_per_label(result: BenchResult) -> list[dict[str, Any]]:
     m_order = {m.display: i for i, m in enumerate(result.settings.methods)}
     s_order = {s: i for i, s in enumerate(result.slices_run)}
     l_order = {lab: i for i, lab in enumerate(result.labels)}
+    sp_order = {sp: i for i, sp in enumerate(SPLITS)}
     return sorted(result.per_label, key=lambda r: (m_order.get(r["method"], 0), s_order.get(r["slice"], 0),
-                                                   r["seed"], l_order.get(r["label"], 0)))
+                                                   r["seed"], sp_order.get(r.get("split"), 0),
+                                                   l_order.get(r["label"], 0)))
 
 
-def _pm(mean: float, sd: float, n: int) -> str:
-    return f"{mean:.3f} ± {sd:.3f}" if n > 1 else f"{mean:.3f}"
+def _stats(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    return {"mean": entry[key], "sd": entry[key + "_sd"], "n": entry["n"], "lo": entry[key + "_lo"],
+            "hi": entry[key + "_hi"]}
+
+
+def _cell(entry: dict[str, Any] | None, key: str, seeds: int) -> str:
+    """``mean ± sd [95% interval]`` over seeds; ``mean`` alone for one seed; ``(n=k)`` when seeds failed."""
+    if entry is None:
+        return "failed"
+    if entry[key] is None:
+        return ""
+    n = entry["n"]
+    text = format_interval(_stats(entry, key)) if n > 1 else f"{entry[key]:.3f}"
+    return text if n == seeds else f"{text} (n={n})"
 
 
 def best_at_largest(result: BenchResult) -> tuple[str, str] | None:
-    """(method, slice) with the best mean micro F1 at the largest slice that ran."""
-    summary = result.summary()
-    if not summary or not result.slices_run:
-        return None
-    for sl in reversed(result.slices_run):
-        rows = [r for r in summary if r["slice"] == sl]
-        if rows:
-            best = max(rows, key=lambda r: (r["micro_f1"], r["macro_f1"]))
-            return best["method"], sl
-    return None
+    """(method, slice) best by validation at the largest slice (see :meth:`BenchResult.best_at_largest`)."""
+    return result.best_at_largest()
+
+
+def best_lines(result: BenchResult) -> list[str]:
+    """One "best by validation" line per slice: the pick, its validation score, its test figures.
+
+    Figures are ``mean ± sd [95% t-interval]`` over seeds, or ``mean (n=1)``.
+    """
+    lines = []
+    for pick in result.best_by_validation():
+        e = pick["summary"]
+        metric = "macro" if pick["by"] == "val_macro_f1" else "micro"
+        lines.append(f"best by validation at slice {pick['slice']} (n={e['slice_size']:.0f} texts): "
+                     f"{pick['method']}, validation {metric} F1 {format_interval(_stats(e, pick['by']))}; "
+                     f"test micro F1 {format_interval(_stats(e, 'micro_f1'))}, "
+                     f"macro F1 {format_interval(_stats(e, 'macro_f1'))}")
+    return lines
 
 
 def error_analysis(result: BenchResult, top: int = 50) -> dict[str, Any] | None:
-    """Validation texts with the highest loss for the best method at the largest slice (seed 0).
+    """Validation texts with the highest loss for the method best by validation at the largest slice (seed 0).
 
     Returns
     -------
@@ -146,8 +173,9 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
     rows = []
     for m in s.methods:
         params = ", ".join(f"{k}={v!r}" for k, v in m.params.items())
-        rows.append([m.display, m.name, params or "(defaults)"])
-    b.append(("table", ["row", "method", "params"], rows))
+        decision = ", ".join(f"{k}={v!r}" for k, v in (m.decision or {}).items())
+        rows.append([m.display, m.name, params or "(defaults)", decision or "(default: micro)"])
+    b.append(("table", ["row", "method", "params", "decision"], rows))
     b.append(("p", f"Seeds 0..{s.seeds - 1}; a method with a `random_state` parameter gets the seed"
               + (f"; `--model {s.model}` goes to methods with a `model` parameter" if s.model else "")
               + ". Each run fits on the slice, tunes its decision rule on validation only, and "
@@ -158,23 +186,34 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
     for sl in result.slices_run:
         sizes = [r["slice_size"] for r in summary if r["slice"] == sl]
         header_sizes[sl] = f"{sl} (n={np.mean(sizes):.0f})" if sizes else sl
-    for key, title in (("micro_f1", "Micro F1 (test)"), ("macro_f1", "Macro F1 (test)"),
-                       ("accuracy", "Subset accuracy (test)" if d["multi_label"] else "Accuracy (test)")):
+    b.append(("h", 2, "Best by validation"))
+    lines = best_lines(result)
+    metric = "macro" if result.objective == "macro" else "micro"
+    b.append(("p", f"Per slice, the method with the best mean validation {metric} F1 over seeds (the "
+              "split its decision rule was tuned on; ties go to the other validation F1), with its test "
+              "figures beside it. Test scores choose nothing." if lines else
+              "No validation scores, so no method is chosen (test scores choose nothing)."))
+    if lines:
+        b.append(("ul", lines))
+    spread = (f"Mean ± sample standard deviation [95% t-interval of the mean] over {s.seeds} seeds; "
+              "(n=k) where only k seeds succeeded." if s.seeds > 1 else
+              "One seed (n=1): no standard deviation or interval; run with --seeds 3 or more for them.")
+    tables = [("micro_f1", "Micro F1 (test)"), ("macro_f1", "Macro F1 (test)"),
+              ("accuracy", "Subset accuracy (test)" if d["multi_label"] else "Accuracy (test)"),
+              ("val_micro_f1", "Micro F1 (validation)"), ("val_macro_f1", "Macro F1 (validation)")]
+    for i, (key, title) in enumerate(tables):
+        if key.startswith("val_") and all(r[key] is None for r in summary):
+            continue
         b.append(("h", 2, title))
-        trows = []
-        for m in methods:
-            cells = []
-            for sl in result.slices_run:
-                r = by.get((m, sl))
-                cells.append(_pm(r[key], r[key + "_sd"], r["n"]) if r else "failed")
-            trows.append([m] + cells)
+        if i == 0:
+            b.append(("p", spread))
+        trows = [[m] + [_cell(by.get((m, sl)), key, s.seeds) for sl in result.slices_run] for m in methods]
         b.append(("table", ["method"] + [header_sizes[sl] for sl in result.slices_run], trows))
-    if s.seeds > 1:
-        b.append(("p", f"Mean ± sample standard deviation over {s.seeds} seeds."))
     if "learning_curves" in figures:
         b.append(("h", 2, "Learning curves"))
         b.append(("img", "learning curves", figures["learning_curves"]))
-        b.append(("p", "Mean over seeds; the band spans min to max."))
+        b.append(("p", "Test F1, mean over seeds; the shaded band is the 95% t-interval of the mean over "
+                  "seeds (none for one seed)."))
 
     b.append(("h", 2, "Time and memory"))
     trows = [[r["method"], r["slice"], f"{r['train_s']:.3f}", f"{r['predict_s']:.3f}", f"{r['peak_mb']:.0f}"]
@@ -190,7 +229,7 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
         support = {}
         f1 = {}
         for r in result.per_label:
-            if r["slice"] == largest:
+            if r["slice"] == largest and r.get("split", "test") == "test":
                 support[r["label"]] = r["support"]
                 f1.setdefault((r["method"], r["label"]), []).append(r["f1"])
         show = [m for m in methods if any((m, lab) in f1 for lab in result.labels)]
@@ -198,7 +237,8 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
                 + [f"{np.mean(f1[(m, lab)]):.3f}" if (m, lab) in f1 else "" for m in show]
                 for lab in result.labels]
         b.append(("table", ["label", "test support"] + show, prow))
-        b.append(("p", "Mean over seeds; all rows are in per_label.csv."))
+        b.append(("p", "Test F1, mean over seeds; all rows, validation (split = valid) and test, are in "
+                  "per_label.csv."))
 
     if confusion is not None:
         b.append(("h", 2, f"Confusion matrix: {confusion['method']} at slice {confusion['slice']} "
@@ -346,15 +386,25 @@ def write_run(result: BenchResult, out: str | Path | None = None) -> Path:
         write_json(tmp / "config.json", {
             "kind": RUN_KIND,
             "fewtag_version": __version__,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": result.settings.command_line(),
             "settings": result.settings.to_dict(),
+            "objective": result.objective,
+            "decision_objectives": {m.display: m.objective for m in result.settings.methods},
+            "best_by_validation": [
+                {"slice": p["slice"], "method": p["method"], "by": p["by"],
+                 **{k: p["summary"][k] for k in ("n", "val_micro_f1", "val_macro_f1", "micro_f1", "micro_f1_sd",
+                                                 "micro_f1_lo", "micro_f1_hi", "macro_f1", "macro_f1_sd",
+                                                 "macro_f1_lo", "macro_f1_hi")}}
+                for p in result.best_by_validation()],
             "seeds": list(range(result.settings.seeds)),
             "slices_run": result.slices_run,
             "data": result.data_summary,
             "notes": result.notes,
             "peak_mb": PEAK_MB_NOTE,
-            "protocol": "decision rule tuned on validation only; test predicted and scored once per run; "
-                        "zero-shot methods fitted once per seed and reported at every slice",
+            "protocol": "decision rule tuned on validation only; the tuned tagger scored on validation "
+                        "(val_* columns, which choose the best method) and the test split predicted and "
+                        "scored once per run; zero-shot methods fitted once per seed and reported at every "
+                        "slice",
         })
     return target

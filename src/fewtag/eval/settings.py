@@ -5,25 +5,28 @@ Everything is checked here, before anything runs or is written.
 
 from __future__ import annotations
 
-import inspect
 import math
 import shlex
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from fewtag.errors import ConfigError, InputError
 from fewtag.io import check_out as check_out_folder
 from fewtag.io import read_toml
-from fewtag.registry import get_method
+from fewtag.registry import create
 
 __all__ = ["MethodSpec", "BenchSettings", "DEFAULT_SLICES", "RUN_KIND", "parse_slices",
-           "load_bench_config", "select_methods", "make_settings", "check_out", "constructor_params"]
+           "load_bench_config", "select_methods", "make_settings", "check_out", "OBJECTIVES", "DECISION_KEYS"]
 
 DEFAULT_SLICES = ["8", "16", "32", "64", "128", "all"]
 #: ``config.json["kind"]`` of a run folder; only such a folder may be overwritten.
 RUN_KIND = "fewtag-bench"
+#: what "best by validation" can maximise (a bench config's top-level ``objective``)
+OBJECTIVES = ("micro", "macro")
+#: keys of a [[method]] entry's ``decision`` table (fewtag.decision.DecisionSpec)
+DECISION_KEYS = ("objective", "precision_target", "kinds", "top_k", "abstain")
 
 
 @dataclass
@@ -39,10 +42,18 @@ class MethodSpec:
     name: str
     label: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: ``fit(..., decision=)``: a DecisionSpec table (objective, precision_target, kinds, top_k,
+    #: abstain); None: the method's default (tuned for micro F1)
+    decision: dict[str, Any] | None = None
 
     @property
     def display(self) -> str:
         return self.label or self.name
+
+    @property
+    def objective(self) -> str:
+        """The objective its decision rule is tuned for."""
+        return str((self.decision or {}).get("objective", "micro"))
 
 
 @dataclass
@@ -57,6 +68,8 @@ class BenchSettings:
     model: str | None = None
     store: str | None = None
     config: str | None = None
+    #: validation F1 that picks "best by validation": "micro" (default) or "macro"
+    objective: str = "micro"
 
     def command_line(self) -> str:
         """The ``fewtag bench`` command that reproduces this run."""
@@ -70,7 +83,8 @@ class BenchSettings:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["methods"] = [{"name": m.name, "label": m.display, "params": m.params} for m in self.methods]
+        d["methods"] = [{"name": m.name, "label": m.display, "params": m.params, "decision": m.decision,
+                         "decision_objective": m.objective} for m in self.methods]
         return d
 
 
@@ -114,19 +128,27 @@ def load_bench_config(path: str | Path) -> dict[str, Any]:
 
         slices = "8,16,all"        # optional defaults for the command line
         seeds = 3
+        objective = "macro"        # optional: pick "best by validation" on macro F1 (default micro),
+                                   # and tune every method's decision rule for it unless it says otherwise
         [[method]]
         name = "knn"               # a registered method
         label = "kNN (DA)"         # display name (default: name)
         params = { model = "adapted/" }
+        decision = { objective = "macro", precision_target = { bug = 0.9 } }   # optional, fit(decision=)
 
     Returns
     -------
     dict with ``methods`` (list of :class:`MethodSpec`) and, when given,
-    ``slices`` and ``seeds``.
+    ``slices``, ``seeds`` and ``objective``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (named, with the valid ones), or a bad value.
     """
     path = Path(path)
     raw = read_toml(path, "bench config")
-    known = {"method", "slices", "seeds"}
+    known = {"method", "slices", "seeds", "objective"}
     extra = sorted(set(raw) - known)
     if extra:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(extra)}; expected {', '.join(sorted(known))}")
@@ -137,20 +159,63 @@ def load_bench_config(path: str | Path) -> dict[str, Any]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ConfigError(f"{path}: [[method]] number {i + 1} needs a name = \"...\"")
-        bad = sorted(set(entry) - {"name", "label", "params"})
+        bad = sorted(set(entry) - {"name", "label", "params", "decision"})
         if bad:
             raise ConfigError(f"{path}: [[method]] {entry['name']!r} has unknown key(s) {', '.join(bad)}; "
-                              "expected name, label, params")
+                              "expected name, label, params, decision")
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"{path}: params of [[method]] {entry['name']!r} must be a table")
-        methods.append(MethodSpec(entry["name"], entry.get("label"), dict(params)))
+        decision = None
+        if "decision" in entry:
+            decision = check_decision(entry["decision"], f"{path}: decision of [[method]] {entry['name']!r}")
+        methods.append(MethodSpec(entry["name"], entry.get("label"), dict(params), decision))
     out: dict[str, Any] = {"methods": methods}
+    if "objective" in raw:
+        out["objective"] = check_objective(raw["objective"], f"{path}: objective")
     if "slices" in raw:
         out["slices"] = raw["slices"] if isinstance(raw["slices"], str) else ",".join(map(str, raw["slices"]))
     if "seeds" in raw:
         out["seeds"] = raw["seeds"]
     return out
+
+
+def check_objective(objective: Any, where: str = "objective") -> str:
+    """Return ``objective`` if it is ``micro`` or ``macro``, else raise ``ConfigError``."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"{where} must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
+    return str(objective)
+
+
+def check_decision(table: Any, where: str = "decision") -> dict[str, Any]:
+    """Check a ``decision`` table (keys of :data:`DECISION_KEYS`); return it as a plain dict.
+
+    Values are checked by :class:`fewtag.decision.DecisionSpec`; label names in a
+    ``precision_target`` table are checked against the data when the run starts.
+
+    >>> check_decision({"objective": "macro", "precision_target": {"bug": 0.9}})
+    {'objective': 'macro', 'precision_target': {'bug': 0.9}}
+
+    Raises
+    ------
+    ConfigError
+        Not a table, an unknown key (named, with the valid ones), or a bad value.
+    """
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table such as {{ objective = \"macro\" }}; got {table!r}")
+    unknown = sorted(set(table) - set(DECISION_KEYS))
+    if unknown:
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: "
+                          f"{', '.join(DECISION_KEYS)}")
+    if "objective" in table:
+        check_objective(table["objective"], f"{where}: objective")
+    from fewtag.decision import DecisionSpec
+
+    try:
+        DecisionSpec.from_dict(table)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return dict(table)
 
 
 def select_methods(names: list[str] | None, specs: list[MethodSpec]) -> list[MethodSpec]:
@@ -163,13 +228,6 @@ def select_methods(names: list[str] | None, specs: list[MethodSpec]) -> list[Met
         by_name = [s for s in specs if s.name == name]
         chosen.extend(by_label or by_name or [MethodSpec(name)])
     return chosen
-
-
-def constructor_params(cls: type) -> tuple[set[str], bool]:
-    sig = inspect.signature(cls.__init__)
-    params = {p for p in sig.parameters if p != "self"}
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
-    return params, var_kw
 
 
 def check_out(out: str | Path, *, force: bool = False) -> None:
@@ -222,13 +280,13 @@ def make_settings(
         raise ConfigError("no methods given; use --methods naive-bayes,tfidf-logreg (or [[method]] "
                           "entries in --config)")
     seen: set[str] = set()
+    objective = cfg.get("objective")
+    if objective is not None:  # the run is judged on it: tune for it where a method does not say otherwise
+        specs = [replace(spec, decision={"objective": objective, **(spec.decision or {})}) for spec in specs]
     for spec in specs:
-        cls = get_method(spec.name)  # UnknownMethodError lists the available ones
-        accepted, var_kw = constructor_params(cls)
-        unknown = sorted(set(spec.params) - accepted)
-        if unknown and not var_kw:
-            raise ConfigError(f"method {spec.name!r} takes no parameter(s) {', '.join(unknown)}; "
-                              f"it takes: {', '.join(sorted(accepted)) or 'none'}")
+        # the one factory checks the name (UnknownMethodError lists the available ones) and the
+        # params (ConfigError names the bad one and lists the valid ones); constructors only store
+        create(spec.name, spec.params)
         if spec.display in seen:
             raise ConfigError(f"method {spec.display!r} is listed twice; give the rows distinct labels")
         seen.add(spec.display)
@@ -239,4 +297,4 @@ def make_settings(
     check_out(out)
     return BenchSettings(data=str(data), methods=specs, out=str(out), slices=slice_names, seeds=n_seeds,
                          model=model, store=None if store is None else str(store),
-                         config=None if config is None else str(config))
+                         config=None if config is None else str(config), objective=objective or "micro")

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import _micro, tune_rule
+from fewtag.decision import tune_rule
 from fewtag.errors import ConfigError
 from fewtag.methods._hf import length_batches, pick_device, require_transformers
 from fewtag.methods._linear import sigmoid, softmax
 from fewtag.methods.base import BaseTagger
+from fewtag.metrics import fast_micro_f1 as _micro
 from fewtag.models import DEFAULT_ENCODER, model_revision, resolve_model
 from fewtag.registry import register
 

@@ -146,7 +146,7 @@ class MLPHeadMixin(EncoderMixin):
     def _val_f1(self, head, validation) -> float | None:
         if validation is None:
             return None
-        from fewtag.decision import _micro
+        from fewtag.metrics import fast_micro_f1 as _micro
 
         scores = self._probs(head, self._embed(validation[0]))
         rule = tune_rule(scores, validation[1], multi_label=self.multi_label_)
