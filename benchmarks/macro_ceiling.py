@@ -32,7 +32,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from fewtag.data.dataset import load_data  # noqa: E402
+from fewtag.data.loading import load_data  # noqa: E402
 from fewtag.decision import best_label_f1  # noqa: E402
 from fewtag.errors import TaggerError  # noqa: E402
 from fewtag.eval.metrics import per_label_scores  # noqa: E402

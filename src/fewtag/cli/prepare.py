@@ -37,3 +37,6 @@ def prepare_command(
     out.print(labels)
     out.print("training slices (wanted: actual): " + ", ".join(f"{k}: {v}" for k, v in s["slice_sizes"].items()),
               highlight=False)
+    d = s["dropped"]
+    out.print(f"dropped: {d['duplicates']} duplicate texts, {d['cross_split']} train items whose text is "
+              f"also in valid or test, {d['empty']} without text", highlight=False)

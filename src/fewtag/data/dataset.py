@@ -8,7 +8,7 @@ On disk (written by ``fewtag prepare``)::
     DIR/config.toml   the configuration used
 
 A labelled file (JSONL/CSV/``text;label``) can stand in for a prepared folder:
-:func:`load_data` then splits it with a seed.
+:func:`fewtag.data.loading.load_data` then splits it with a seed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from fewtag.errors import DataFormatError, InputError
 from fewtag.io import read_json
 from fewtag.labels import binarize
 
-__all__ = ["Split", "PreparedDataset", "load_prepared", "load_data", "SPLITS"]
+__all__ = ["Split", "PreparedDataset", "load_prepared", "SPLITS"]
 
 SPLITS = ("train", "valid", "test", "unsup")
 
@@ -100,15 +100,3 @@ def load_prepared(folder: str | Path) -> PreparedDataset:
                            slices={k: list(v) for k, v in slices["slices"].items()},
                            seed=int(slices.get("seed", 0)), path=folder, **splits)
 
-
-def load_data(path: str | Path, *, seed: int = 0, **file_options) -> PreparedDataset:
-    """A prepared folder, or a labelled file split on the fly with ``seed``.
-
-    ``file_options`` go to the importer (``format``, ``text_fields``, ``label_field``).
-    """
-    path = Path(path)
-    if path.is_dir():
-        return load_prepared(path)
-    from fewtag.data.prepare import prepare_from_file
-
-    return prepare_from_file(path, seed=seed, **file_options)
