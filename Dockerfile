@@ -25,9 +25,10 @@ WORKDIR /app
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
 # dependencies before the source, so code edits do not reinstall them
-COPY pyproject.toml README.m[d] ./
+# constraints.txt: the tested versions (the same set `make setup` installs)
+COPY pyproject.toml constraints.txt README.m[d] ./
 COPY src ./src
-RUN pip install ".[encoders,serve,github,onnx]"
+RUN pip install -c constraints.txt ".[encoders,serve,github,onnx]"
 
 # a non-root user; the model folder belongs to it read-only
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin fewtag

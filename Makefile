@@ -7,14 +7,16 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: demo test test-slow setup clean
+.PHONY: demo test test-slow setup lint lock clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the tested version of every dependency, so a new machine installs the
+# same set (`make lock` rewrites it from the current venv after a dependency change).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first: the pinned CPU build; later ranges are satisfied by it
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[all,dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,6 +29,13 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# ruff check, ruff format --check, mypy (read-only; see scripts/lint.sh)
+lint: $(STAMP)
+	BIN=$(BIN) bash scripts/lint.sh
+
+lock: $(STAMP)
+	$(BIN)/python scripts/lock_constraints.py
 
 clean:
 	rm -rf $(VENV) demo-out fewtag.db

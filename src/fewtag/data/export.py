@@ -120,7 +120,7 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
         import pyarrow.parquet as pq
     except ImportError as exc:
         raise MissingDependencyError(
-            "pyarrow is needed for Parquet export: pip install 'fewtag[encoders]' (it comes with datasets)"
+            "pyarrow is needed for Parquet export: pip install 'fewtag[parquet]'"
         ) from exc
     schema = pa.schema([
         ("id", pa.string()), ("repo", pa.string()), ("number", pa.int64()), ("title", pa.string()),
