@@ -122,7 +122,7 @@ def test_fetch_never_replaces_a_newer_stored_row(tmp_path):
                                  labels=["ui"], updated_at="2999-01-01T00:00:00Z")])
         with GitHubClient(TOKEN, gh.url, timeout=2.0, max_attempts=2, backoff=0.01) as client:
             r = fetch_repo(store, "octo/widgets", client=client)
-        assert r.items == 2 and r.inserted == 1 and r.updated == 0
+        assert (r.items, r.inserted, r.updated, r.older) == (2, 1, 0, 1)
         kept = store.get_item("octo/widgets", 1)
         assert (kept.title, kept.labels) == ("newer local copy", ["ui"])
         assert store.get_item("octo/widgets", 2).title == "second"

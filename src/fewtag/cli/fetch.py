@@ -63,7 +63,9 @@ def fetch_command(
     quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "unknown"
     since_txt = f" since {r.since}" if r.since else ""
     out.print(f"{r.repo}{since_txt}: {r.items} items ({r.issues} issues, {r.prs} pull requests): "
-              f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged; {r.comments} comments; "
+              f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
+              + (f", {r.older} older than the stored version (kept the stored)" if r.older else "")
+              + f"; {r.comments} comments; "
               f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
               f"quota left {quota} -> {store}"
               + (f" ({r.resyncs} re-read passes: issues changed during the fetch)" if r.resyncs else ""),

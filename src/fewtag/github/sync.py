@@ -46,6 +46,7 @@ class FetchResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    older: int = 0  # upstream versions older than the stored row: kept the stored
     comments: int = 0
     requests: int = 0
     rate_remaining: int | None = None
@@ -271,6 +272,7 @@ def _write_page(store: Store, repo: str, items: list[Item],
         result.inserted += counts.inserted
         result.updated += counts.updated
         result.unchanged += counts.unchanged
+        result.older += counts.older
         for item in items:
             result.items += 1
             result.prs += item.is_pr
