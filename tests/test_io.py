@@ -109,13 +109,16 @@ def test_a_fewtag_folder_of_another_kind_is_refused(tmp_path):
     check_out(tmp_path / "prep")  # kind None: any fewtag output
 
 
-@pytest.mark.parametrize("files, kind", [
-    ({"fewtag.json": {"method": "naive-bayes", "classes": ["a", "b"]}}, "model"),
-    ({"prepare.json": {}, "labels.json": {"labels": []}}, "prepared"),
-    ({"config.json": {"kind": "fewtag-bench"}}, "bench"),
-    ({"index.faiss": "", "ids.json": [], "meta.json": {}}, "index"),
-    ({"adapt.json": {}}, "encoder"),
-])
+@pytest.mark.parametrize(
+    "files, kind",
+    [
+        ({"fewtag.json": {"method": "naive-bayes", "classes": ["a", "b"]}}, "model"),
+        ({"prepare.json": {}, "labels.json": {"labels": []}}, "prepared"),
+        ({"config.json": {"kind": "fewtag-bench"}}, "bench"),
+        ({"index.faiss": "", "ids.json": [], "meta.json": {}}, "index"),
+        ({"adapt.json": {}}, "encoder"),
+    ],
+)
 def test_folders_written_before_the_marker_count_as_fewtag_outputs(tmp_path, files, kind):
     folder = tmp_path / "old"
     folder.mkdir()
@@ -127,11 +130,14 @@ def test_folders_written_before_the_marker_count_as_fewtag_outputs(tmp_path, fil
     assert sorted(p.name for p in folder.iterdir()) == [MARKER, "new"]
 
 
-@pytest.mark.parametrize("files", [
-    {"fewtag.json": "not json"},              # a file of that name is not enough
-    {"fewtag.json": {"classes": []}},          # nor JSON without a method
-    {"config.json": {"kind": "something"}},   # another tool's config.json
-])
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"fewtag.json": "not json"},  # a file of that name is not enough
+        {"fewtag.json": {"classes": []}},  # nor JSON without a method
+        {"config.json": {"kind": "something"}},  # another tool's config.json
+    ],
+)
 def test_look_alike_folders_are_not_fewtag_outputs(tmp_path, files):
     folder = tmp_path / "x"
     folder.mkdir()
@@ -243,8 +249,13 @@ def test_temporaries_newer_than_this_process_are_kept(tmp_path):
 
 def test_other_targets_and_foreign_dotfiles_are_not_touched(tmp_path):
     pid = _dead_pid()
-    keep = [tmp_path / f".m2.{pid}.abc.tmp", tmp_path / f".m.{pid}.tmp", tmp_path / ".m.notes",
-            tmp_path / f".m.x.{pid}.abc.tmp", tmp_path / f".m.{pid}.a.b.tmp"]
+    keep = [
+        tmp_path / f".m2.{pid}.abc.tmp",
+        tmp_path / f".m.{pid}.tmp",
+        tmp_path / ".m.notes",
+        tmp_path / f".m.x.{pid}.abc.tmp",
+        tmp_path / f".m.{pid}.a.b.tmp",
+    ]
     for p in keep:
         p.mkdir()
         _age(p)
@@ -294,8 +305,7 @@ def test_kill_9_during_a_save_keeps_the_old_folder_and_the_next_save_cleans_up(t
     with atomic_dir(target, kind="model") as tmp:
         (tmp / "weights.bin").write_bytes(b"old")
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(target)], stdout=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(target)], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "ready"
     finally:
@@ -305,8 +315,10 @@ def test_kill_9_during_a_save_keeps_the_old_folder_and_the_next_save_cleans_up(t
     assert len(left) == 1 and left[0].startswith(f".model.{proc.pid}.")
     assert (target / "weights.bin").read_bytes() == b"old"
     time.sleep(0.05)  # the next run starts after the kill
-    code = ("import sys\nfrom fewtag.io import atomic_dir\n"
-            "with atomic_dir(sys.argv[1], kind='model') as tmp:\n    (tmp / 'weights.bin').write_bytes(b'next')\n")
+    code = (
+        "import sys\nfrom fewtag.io import atomic_dir\n"
+        "with atomic_dir(sys.argv[1], kind='model') as tmp:\n    (tmp / 'weights.bin').write_bytes(b'next')\n"
+    )
     subprocess.run([sys.executable, "-c", code, str(target)], check=True, env=env, timeout=60)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
     assert (target / "weights.bin").read_bytes() == b"next"

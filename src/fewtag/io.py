@@ -40,8 +40,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_file", "atomic_dir", "allow_replace", "check_out", "guard_out", "output_kind", "MARKER",
-           "pid_alive", "sweep_stale", "write_json", "read_json", "read_toml"]
+__all__ = [
+    "atomic_file",
+    "atomic_dir",
+    "allow_replace",
+    "check_out",
+    "guard_out",
+    "output_kind",
+    "MARKER",
+    "pid_alive",
+    "sweep_stale",
+    "write_json",
+    "read_json",
+    "read_toml",
+]
 
 #: Marker file that every :func:`atomic_dir` folder gets.
 MARKER = ".fewtag-output"
@@ -175,18 +187,20 @@ def check_out(path: str | Path, kind: str | None = None, *, force: bool = False)
         return
     what = _WHAT.get(kind, f"a fewtag {kind} folder")
     if not p.is_dir():
-        raise InputError(f"{p} exists and is a file, not {what}; choose a new folder name "
-                         "(or pass --force to replace it)")
+        raise InputError(
+            f"{p} exists and is a file, not {what}; choose a new folder name (or pass --force to replace it)"
+        )
     if not any(p.iterdir()):
         return
     found = output_kind(p)
     if found is None:
-        raise InputError(f"{p} exists and is not {what} (it has no {MARKER} file); choose a new or "
-                         "empty folder, or pass --force to replace its contents")
+        raise InputError(
+            f"{p} exists and is not {what} (it has no {MARKER} file); choose a new or "
+            "empty folder, or pass --force to replace its contents"
+        )
     if kind is not None and found != kind:
         found_what = _WHAT.get(found, f"a fewtag {found} folder")
-        raise InputError(f"{p} holds {found_what}, not {what}; choose another folder, or pass --force "
-                         "to replace it")
+        raise InputError(f"{p} holds {found_what}, not {what}; choose another folder, or pass --force to replace it")
 
 
 @contextlib.contextmanager
@@ -203,8 +217,11 @@ def guard_out(path: str | Path, kind: str | None = None, *, force: bool = False)
 def _write_marker(folder: Path, kind: str | None) -> None:
     from fewtag import __version__
 
-    data = {"kind": kind or "output", "written_by": f"fewtag {__version__}",
-            "note": "fewtag may replace this folder when asked to write it again"}
+    data = {
+        "kind": kind or "output",
+        "written_by": f"fewtag {__version__}",
+        "note": "fewtag may replace this folder when asked to write it again",
+    }
     (folder / MARKER).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
@@ -266,7 +283,7 @@ def sweep_stale(path: str | Path) -> list[Path]:
     except OSError:
         return touched
     for entry in entries:
-        m = _TMP_NAME.fullmatch(entry.name[len(prefix):])
+        m = _TMP_NAME.fullmatch(entry.name[len(prefix) :])
         if m is None:
             continue
         pid = int(m["pid"] or m["old"])

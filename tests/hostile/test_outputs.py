@@ -26,8 +26,7 @@ WORDS = {"joy": "happy glad great", "sadness": "sad down cry", "anger": "mad ang
 @pytest.fixture
 def labelled(tmp_path):
     p = tmp_path / "emo.txt"
-    p.write_text("".join(f"i feel {WORDS[lab].split()[i % 3]} today {i};{lab}\n"
-                         for i in range(40) for lab in WORDS))
+    p.write_text("".join(f"i feel {WORDS[lab].split()[i % 3]} today {i};{lab}\n" for i in range(40) for lab in WORDS))
     return p
 
 
@@ -55,14 +54,24 @@ def _snapshot(folder):
 @pytest.fixture
 def command(request, labelled, store, config_path, tmp_path):  # noqa: F811
     """argv of one command writing to --out OUT, and the file that shows it ran."""
+
     def argv(out):
         if request.param == "train":
             return ["train", str(labelled), "--method", "naive-bayes", "--out", str(out)], "fewtag.json"
         if request.param == "prepare":
-            return ["prepare", "--config", str(config_path), "--store", str(store), "--out", str(out)], \
-                "prepare.json"
-        return ["bench", str(labelled), "--methods", "naive-bayes", "--slices", "all", "--quiet",
-                "--out", str(out)], "results.csv"
+            return ["prepare", "--config", str(config_path), "--store", str(store), "--out", str(out)], "prepare.json"
+        return [
+            "bench",
+            str(labelled),
+            "--methods",
+            "naive-bayes",
+            "--slices",
+            "all",
+            "--quiet",
+            "--out",
+            str(out),
+        ], "results.csv"
+
     return argv
 
 
@@ -123,8 +132,12 @@ def test_train_over_a_model_folder_from_before_the_marker(labelled, tmp_path):
 
 def test_train_will_not_replace_a_prepared_folder(labelled, tmp_path, store, config_path):  # noqa: F811
     prep = tmp_path / "prep"
-    assert runner.invoke(app, ["prepare", "--config", str(config_path), "--store", str(store),
-                               "--out", str(prep)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["prepare", "--config", str(config_path), "--store", str(store), "--out", str(prep)]
+        ).exit_code
+        == 0
+    )
     r = runner.invoke(app, ["train", str(labelled), "--method", "naive-bayes", "--out", str(prep)])
     assert r.exit_code == 1 and "holds a prepared dataset" in str(r.exception)
     assert (prep / "prepare.json").is_file()
@@ -133,8 +146,9 @@ def test_train_will_not_replace_a_prepared_folder(labelled, tmp_path, store, con
 def test_the_real_entry_point_prints_one_red_line(labelled, victim, monkeypatch, capsys):
     from fewtag.cli._app import run
 
-    monkeypatch.setattr(sys, "argv", ["fewtag", "train", str(labelled), "--method", "naive-bayes",
-                                      "--out", str(victim)])
+    monkeypatch.setattr(
+        sys, "argv", ["fewtag", "train", str(labelled), "--method", "naive-bayes", "--out", str(victim)]
+    )
     with pytest.raises(SystemExit) as ex:
         run()
     assert ex.value.code == 1
