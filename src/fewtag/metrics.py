@@ -219,6 +219,8 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
 
     ``mean ± t_{(1+confidence)/2, n-1} * sd / sqrt(n)`` with the sample standard
     deviation (``ddof=1``). Seeds are few, so the t quantile is used, not 1.96.
+    The interval is not clipped to [0, 1]: an edge beyond it says the seeds are
+    too few or too spread out for a tight estimate.
 
     Returns
     -------
@@ -256,7 +258,7 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str
     v = np.asarray(values, dtype=np.float64)
     if not v.size:
         raise ValueError("mean_interval needs at least one value")
-    ci = t_interval(v, confidence)
+    ci = t_interval(v.tolist(), confidence)
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v)),
             "min": float(v.min()), "max": float(v.max()),
             "lo": None if ci is None else ci[0], "hi": None if ci is None else ci[1]}

@@ -196,7 +196,7 @@ def run_bench(
     for spec, seed, slice_names in track(units, "Benchmarking", len(units)):
         sl = slice_names[0]
         idx = seed_slices[seed][sl] if get_method(spec.name).needs_training else []
-        sub = data.train.subset(idx)
+        sub = data.train.subset(idx or [])
         # error analysis: validation scores of the first seed's run at the largest slice
         want_valid = validation is not None and seed == 0 and active[-1] in slice_names
         outcome = _run_one(spec, seed, settings.model, sub.texts, sub.targets(ml), classes, ml, validation,
@@ -221,7 +221,7 @@ def _check_decisions(specs: list[MethodSpec], classes: list[str]) -> None:
 
 def _units(jobs: list[tuple[MethodSpec, int]], active: list[str]) -> list[tuple[MethodSpec, int, list[str]]]:
     """One fit per (method, seed, slice); one per (method, seed) for zero-shot methods."""
-    units = []
+    units: list[tuple[MethodSpec, int, list[str]]] = []
     for spec, seed in jobs:
         if get_method(spec.name).needs_training:
             units.extend((spec, seed, [sl]) for sl in active)
@@ -256,6 +256,7 @@ def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, clas
     _release_memory()
     out: dict[str, Any] = {}
     fit_options: dict[str, Any] = {} if spec.decision is None else {"decision": spec.decision}
+    tagger: Any = None
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         try:
@@ -278,7 +279,7 @@ def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, clas
         except Exception as exc:  # a bug in one method must not lose a long run
             out = {"status": f"error: {type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
         finally:
-            tagger = None  # noqa: F841 - free the model before the next run
+            tagger = None  # free the model before the next run
     out["peak_mb"] = mem.peak_mb
     return out
 

@@ -78,7 +78,7 @@ def _ordered_per_label(result: BenchResult) -> list[dict[str, Any]]:
     l_order = {lab: i for i, lab in enumerate(result.labels)}
     sp_order = {sp: i for i, sp in enumerate(SPLITS)}
     return sorted(result.per_label, key=lambda r: (m_order.get(r["method"], 0), s_order.get(r["slice"], 0),
-                                                   r["seed"], sp_order.get(r.get("split"), 0),
+                                                   r["seed"], sp_order.get(r.get("split", "test"), 0),
                                                    l_order.get(r["label"], 0)))
 
 
@@ -178,8 +178,9 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
     b.append(("table", ["row", "method", "params", "decision"], rows))
     b.append(("p", f"Seeds 0..{s.seeds - 1}; a method with a `random_state` parameter gets the seed"
               + (f"; `--model {s.model}` goes to methods with a `model` parameter" if s.model else "")
-              + ". Each run fits on the slice, tunes its decision rule on validation only, and "
-              "predicts the test split once. Zero-shot methods are fitted once per seed without "
+              + ". Each run fits on the slice, tunes its decision rule on validation only, scores "
+              "validation with the tuned rule (the val_* columns, which choose), and predicts the test split "
+              "once. Zero-shot methods are fitted once per seed without "
               "training texts and reported at every slice."))
 
     header_sizes = {}
@@ -226,8 +227,8 @@ def _blocks(result: BenchResult, figures: dict[str, str], confusion: dict[str, A
     largest = result.slices_run[-1] if result.slices_run else None
     if largest is not None:
         b.append(("h", 2, f"Per-label F1 at slice {largest}"))
-        support = {}
-        f1 = {}
+        support: dict[str, Any] = {}
+        f1: dict[tuple[str, str], list[float]] = {}
         for r in result.per_label:
             if r["slice"] == largest and r.get("split", "test") == "test":
                 support[r["label"]] = r["support"]
