@@ -84,7 +84,7 @@ def test_unknown_backend_and_unexportable_models_fail_clearly(tiny_encoder, tmp_
 
 def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
     from fewtag.methods import load_tagger
-    from fewtag.pipeline import build_tagger
+    from fewtag.registry import create as build_tagger
     from tests.utils.tiny_encoders import toy_data
 
     texts, labels, _ = toy_data()
@@ -108,7 +108,7 @@ def test_predict_and_serve_take_the_backend_option(tiny_encoder, tmp_path):
 
     import fewtag.cli  # noqa: F401  registers every command
     from fewtag.cli import app
-    from fewtag.pipeline import build_tagger
+    from fewtag.registry import create as build_tagger
     from fewtag.service.app import load_service_model
     from tests.utils.tiny_encoders import toy_data
 

@@ -6,13 +6,13 @@ import pytest
 from typer.testing import CliRunner
 
 import fewtag.cli  # noqa: F401  registers every command
-import fewtag.search.index as search_index
+import fewtag.search.encoder as search_encoder
 from fewtag.cli import app
 
 
 @pytest.fixture
 def fake(monkeypatch, encoder):
-    monkeypatch.setattr(search_index, "load_encoder", lambda model=None, max_length=256: encoder)
+    monkeypatch.setattr(search_encoder, "load_encoder", lambda model=None, max_length=256: encoder)
     return encoder
 
 

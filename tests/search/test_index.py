@@ -8,10 +8,10 @@ import pytest
 from fewtag.data.store import Item
 from fewtag.errors import InputError, ModelFileError
 from fewtag.search.duplicates import tune_duplicate_threshold
-from fewtag.search.index import (
+from fewtag.search import (
     Searcher, SearchIndex, build_faiss, build_index, index_folder, open_index, parse_issue_ref,
-    recall_at_k, exact_neighbours,
 )
+from fewtag.search.faiss_build import exact_neighbours, recall_at_k
 
 
 def test_build_persists_next_to_store(store, encoder):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fewtag.data.store import Item, Store
-from fewtag.search.index import Searcher, build_index, load_encoder
+from fewtag.search import Searcher, build_index, load_encoder
 
 pytestmark = pytest.mark.slow
 

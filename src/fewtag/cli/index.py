@@ -22,11 +22,17 @@ def index_cmd(
     max_length: int = typer.Option(256, "--max-length", help="Tokens kept per issue."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Build the FAISS index next to the store; a rerun embeds only new or edited issues."""
+    """Build the FAISS index next to the store; a rerun embeds only new or edited issues.
+
+    Vectors are committed to the store batch by batch, so a run that is killed
+    is resumed by the next one.
+    """
     from fewtag.data.store import Store
     from fewtag.errors import InputError
     from fewtag.search.duplicates import tune_duplicate_threshold
-    from fewtag.search.index import build_index, index_folder, load_encoder
+    from fewtag.search.encoder import load_encoder
+    from fewtag.search.index import build_index
+    from fewtag.search.persist import index_folder
 
     if not store.is_file():
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
@@ -41,8 +47,9 @@ def index_cmd(
     if as_json:
         out.print_json(json.dumps({**report.to_dict(), "duplicate": dup.to_dict()}))
         return
+    resumed = f", resumed {report.n_resumed} from an interrupted run" if report.n_resumed else ""
     info(f"indexed {report.n_items} issues in {report.path} ({report.kind}; embedded "
-         f"{report.n_embedded}, reused {report.n_reused}, removed {report.n_removed})")
+         f"{report.n_embedded}, reused {report.n_reused}{resumed}, removed {report.n_removed})")
     if report.kind == "ivf":
         info(f"IVF nlist={report.nlist} nprobe={report.nprobe} recall@10={report.recall_at_10}")
     if dup.threshold is None:

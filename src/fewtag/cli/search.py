@@ -31,7 +31,9 @@ def _print(hits, as_json: bool, threshold: float | None) -> None:
 def _searcher(store: Path, model: str | None):
     from fewtag.data.store import Store
     from fewtag.errors import InputError
-    from fewtag.search.index import Searcher, load_encoder, open_index
+    from fewtag.search.encoder import load_encoder
+    from fewtag.search.persist import open_index
+    from fewtag.search.searcher import Searcher
 
     if not store.is_file():
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
@@ -64,7 +66,7 @@ def similar_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List the issues nearest to a stored issue; '*' marks likely duplicates."""
-    from fewtag.search.index import parse_issue_ref
+    from fewtag.search.searcher import parse_issue_ref
 
     repo, number = parse_issue_ref(ref)
     searcher = _searcher(store, model)

@@ -34,7 +34,7 @@ __all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoder
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
 #: padded tokens per batch on CPU, at most (about 4 characters per token)
 CPU_TOKEN_BUDGET = 1024
-_encoders: dict[tuple[str, int, str], "Encoder"] = {}
+_encoders: dict[tuple[str, int, str], Encoder] = {}
 _lock = threading.Lock()
 
 

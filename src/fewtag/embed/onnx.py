@@ -139,7 +139,7 @@ def _quantize(source: Path, target: Path) -> None:
 
 
 def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
-                        threads: int | None = None) -> "OnnxSentenceModel":
+                        threads: int | None = None) -> OnnxSentenceModel:
     """An ONNX Runtime twin of a loaded sentence-transformers model.
 
     Parameters
@@ -226,10 +226,10 @@ class OnnxSentenceModel:
     def get_embedding_dimension(self) -> int:
         return self.dim
 
-    def eval(self) -> "OnnxSentenceModel":
+    def eval(self) -> OnnxSentenceModel:
         return self
 
-    def train(self, mode: bool = True) -> "OnnxSentenceModel":
+    def train(self, mode: bool = True) -> OnnxSentenceModel:
         return self
 
     def encode(self, texts: list[str], batch_size: int = 64, **_: Any) -> NDArray[np.float32]:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from fewtag.data.store import Store
-from fewtag.search.index import SearchIndex
+from fewtag.search.persist import SearchIndex
 
 __all__ = ["DuplicateReport", "find_duplicate_pairs", "tune_duplicate_threshold", "DUPLICATE_LABEL"]
 
