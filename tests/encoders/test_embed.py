@@ -82,9 +82,8 @@ def test_persistent_cache_survives_a_new_process_state(tiny_encoder, tmp_path):
 
 
 def test_env_var_turns_the_store_cache_on(tiny_encoder, tmp_path, monkeypatch):
-    from fewtag.data.store import Store
-
     import fewtag.embed.cache as cache
+    from fewtag.data.store import Store
 
     monkeypatch.setattr(cache, "_configured", cache._UNSET)
     monkeypatch.setenv("FEWTAG_EMBED_CACHE", str(tmp_path / "env.db"))

@@ -77,7 +77,6 @@ def test_minilm_multi_label_knn_and_setfit(tmp_path):
 @pytest.mark.parametrize("backend", ["torch-bf16", "onnx", "onnx-int8"])
 def test_minilm_backends_agree_with_torch(backend, tmp_path, monkeypatch):
     """The faster backends give the fp32 vectors (onnx) or close ones, and the same predictions."""
-    import numpy as np
 
     from fewtag.embed import clear_encoders, get_encoder
 

@@ -7,10 +7,15 @@ import pytest
 
 from fewtag.data.store import Item
 from fewtag.errors import InputError, ModelFileError
-from fewtag.search.duplicates import tune_duplicate_threshold
 from fewtag.search import (
-    Searcher, SearchIndex, build_faiss, build_index, index_folder, open_index, parse_issue_ref,
+    Searcher,
+    build_faiss,
+    build_index,
+    index_folder,
+    open_index,
+    parse_issue_ref,
 )
+from fewtag.search.duplicates import tune_duplicate_threshold
 from fewtag.search.faiss_build import exact_neighbours, recall_at_k
 
 
@@ -137,8 +142,8 @@ def test_duplicate_threshold_from_labels_only(store, encoder):
 
 
 def test_no_duplicates_means_no_threshold(tmp_path, encoder):
-    from tests.search.conftest import make_items
     from fewtag.data.store import Store
+    from tests.search.conftest import make_items
 
     s = Store(tmp_path / "x.db")
     s.upsert_items([i for i in make_items() if "duplicate" not in i.labels])
@@ -171,3 +176,29 @@ def test_bad_ivf_mode_is_a_config_error(store, encoder):
     with pytest.raises(ConfigError, match="auto, on or off"):
         build_index(store, encoder, ivf="maybe")
     assert encoder.calls == []  # checked before any embedding
+
+
+def test_searcher_refuses_an_encoder_whose_weights_changed(store, encoder):
+    from fewtag.errors import ConfigError
+    from tests.search.conftest import FakeEncoder
+
+    build_index(store, encoder)
+    with pytest.raises(ConfigError, match="revision r1 .* now revision r2; rebuild"):
+        Searcher(store, FakeEncoder(revision="r2"))
+
+
+def test_each_batch_is_checkpointed_and_dropped_once_saved(store, encoder, monkeypatch):
+    from fewtag.search.encoder import vector_key
+    from tests.search.conftest import FakeEncoder
+
+    seen = []
+    real = store.put_embeddings
+    monkeypatch.setattr(store, "put_embeddings", lambda *a: seen.append(len(a[-1])) or real(*a))
+    build_index(store, encoder, batch_size=4)
+    assert seen == [4, 2]  # one commit per batch
+    assert store.count_embeddings(*vector_key(encoder)) == 0  # vectors.npy holds them now
+    seen.clear()
+    unversioned = FakeEncoder(model_id="fake/in-memory", revision=None)
+    build_index(store, unversioned)
+    _, again = build_index(store, unversioned)
+    assert seen == [] and again.n_embedded == 6  # no revision: nothing cached, nothing reused

@@ -1,6 +1,8 @@
 """Embedding cache: an in-process dict plus, optionally, the SQLite store.
 
-Vectors are keyed by ``(model id, revision, max_length, sha256(text))``.
+Vectors are keyed by ``(model id, revision, max_length, sha256(text))``, where
+``revision`` is :func:`fewtag.models.model_revision`, a content hash of the
+weights: a re-weighted model of the same size never reads its base's vectors.
 The in-process layer always works and keeps the most recently used
 ``FEWTAG_EMBED_MEMORY`` vectors per model (default 100,000, about 150 MB for
 384-dimensional vectors), so a long-running server does not grow without end;

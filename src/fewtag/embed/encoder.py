@@ -17,7 +17,7 @@ cached apart.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +200,8 @@ class Encoder:
         import torch
 
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches = self._batches([len(texts[i]) for i in order], order, batch_size)
+        batches: Iterable[NDArray[np.int64]] = self._batches([len(texts[i]) for i in order], order,
+                                                             batch_size)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if show_progress:
             from rich.progress import track

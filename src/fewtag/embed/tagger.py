@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,7 @@ class EncoderMixin:
     model: str
     max_length: int
     batch_size: int = 64
+    metadata_: dict[str, Any]
 
     def _encoder(self) -> Encoder:
         enc = getattr(self, "_encoder_cache", None)

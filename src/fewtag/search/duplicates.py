@@ -93,8 +93,8 @@ def tune_duplicate_threshold(store: Store, index: SearchIndex,
     neighbours = index.search(index.vectors, 2)
     nn_row = np.full(n, -1)
     nn_score = np.full(n, -1.0)
-    for i, found in enumerate(neighbours):
-        others = [(r, s) for r, s in found if r != i]
+    for i, pairs_i in enumerate(neighbours):
+        others = [(r, s) for r, s in pairs_i if r != i]
         if others:
             nn_row[i], nn_score[i] = others[0]
     if pairs:

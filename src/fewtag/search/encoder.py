@@ -28,8 +28,11 @@ class Encoder(Protocol):
     so vectors are reused only for the very same weights.
     """
 
-    model_id: str
-    revision: str
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def revision(self) -> str | None: ...
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """L2-normalised float32 vectors of shape ``(len(texts), dim)``."""

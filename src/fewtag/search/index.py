@@ -96,7 +96,7 @@ def _reusable(folder: Path, encoder: Encoder,
     except ModelFileError:  # a corrupt index is rebuilt
         return {}
     meta, max_length = prev.meta, getattr(encoder, "max_length", None)
-    if meta.get("model_id") != encoder.model_id or meta.get("revision") != encoder.revision \
+    if not encoder.revision or meta.get("model_id") != encoder.model_id or meta.get("revision") != encoder.revision \
             or meta.get("max_length", max_length) != max_length \
             or bool(meta.get("comments")) != comments:
         return {}
@@ -169,14 +169,16 @@ def build_index(
     old = _reusable(folder, encoder, comments)
     vectors: list[NDArray[np.float32] | None] = []
     for k in keys:
-        prev = old.get((k["repo"], k["id"]))
+        prev = old.get((str(k["repo"]), str(k["id"])))
         vectors.append(prev[1] if prev is not None and prev[0] == k["hash"] else None)
     n_reused = sum(v is not None for v in vectors)
 
-    # vectors an interrupted run committed (same encoder revision and max_length)
-    checkpoint = vector_key(encoder)
+    # vectors an interrupted run committed (same encoder revision and max_length); an encoder
+    # without a revision (weights only in memory) is never checkpointed nor reused
+    checkpoint = vector_key(encoder) if encoder.revision else None
     missing = [i for i, v in enumerate(vectors) if v is None]
-    saved = store.get_embeddings(*checkpoint, list(dict.fromkeys(digests[i] for i in missing)))
+    saved = store.get_embeddings(*checkpoint, list(dict.fromkeys(digests[i] for i in missing))) \
+        if checkpoint else {}
     for i in missing:
         vectors[i] = saved.get(digests[i])
     todo = [i for i in missing if vectors[i] is None]
@@ -189,7 +191,8 @@ def build_index(
         emb = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)
         if emb.shape[0] != len(rows):
             raise RuntimeError(f"encoder returned {emb.shape[0]} vectors for {len(rows)} texts")
-        store.put_embeddings(*checkpoint, {digests[i]: v for i, v in zip(rows, emb)})  # one commit
+        if checkpoint:  # one commit per batch
+            store.put_embeddings(*checkpoint, {digests[i]: v for i, v in zip(rows, emb)})
         for i, v in zip(rows, emb):
             vectors[i] = v
     matrix = np.vstack(vectors).astype(np.float32)  # type: ignore[arg-type]
@@ -213,7 +216,8 @@ def build_index(
         model_id=encoder.model_id, fingerprint=meta["fingerprint"], nlist=info.get("nlist"),
         nprobe=info.get("nprobe"), recall_at_10=info.get("recall_at_10"), n_resumed=n_resumed)
     search_index.save(folder)
-    store.delete_embeddings(*checkpoint)  # vectors.npy holds them now
+    if checkpoint:
+        store.delete_embeddings(*checkpoint)  # vectors.npy holds them now
     return search_index, report
 
 
