@@ -185,7 +185,7 @@ def _write_digests(folder: Path, files: dict[str, dict]) -> None:
 
 
 def model_revision(folder: str | os.PathLike[str]) -> str:
-    """A fingerprint of what a model folder computes: a content hash of its files.
+    r"""A fingerprint of what a model folder computes: a content hash of its files.
 
     sha256 over the name and the sha256 of every weight, config and vocabulary
     file (``.safetensors``, ``.bin``, ``.json``, ``.txt``, ...; a Hub repo's
