@@ -475,7 +475,7 @@ def _number(value: Any, field: str = "number", *, required: bool = False) -> int
     """An issue number: an integer (or a string of digits) from 0 to 2**63 - 1."""
     if value is None or value == "":
         if required:
-            raise DataFormatError(f"field {field!r} is missing")
+            raise DataFormatError(f"field {field!r} is missing or null")
         return None
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         value = int(value.strip())
