@@ -112,7 +112,7 @@ def test_two_importers_at_once_both_succeed(tmp_path):
     b = _write(tmp_path / "b.jsonl", 2000, "b")
     procs = [_start_import(a, db), _start_import(b, db), _start_import(a, db)]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_, err) in zip(procs, outs):
         # SQLite serialises the writers (BEGIN IMMEDIATE, a 30 s busy timeout): all finish
         assert p.returncode == 0, err
     assert _check(db)[0] == 4000

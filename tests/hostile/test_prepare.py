@@ -100,6 +100,11 @@ def _jsonl(path: Path, rows: list[dict]) -> str:
     return str(path)
 
 
+def _files_config(cfg: Path, train: str, valid: str, test: str, *, slices: list[int]) -> None:
+    cfg.write_text(f'[data]\nfiles = {{ train = "{train}", valid = "{valid}", test = "{test}" }}\n'
+                   f"[split]\nslices = {slices}\n")
+
+
 def _split_files(tmp_path: Path) -> Path:
     def rows(prefix: str, n: int) -> list[dict]:
         return [{"text": f"{prefix} text number {i}", "label": "ab"[i % 2]} for i in range(n)]
@@ -113,9 +118,8 @@ def _split_files(tmp_path: Path) -> Path:
     test.append(dict(valid[0]))  # the same text in valid and test: both stay
     test.append({**test[4], "id": "copy-of-4"})  # a repeat inside test stays too
     cfg = tmp_path / "cfg.toml"
-    cfg.write_text("[data]\nfiles = { train = \"%s\", valid = \"%s\", test = \"%s\" }\n[split]\nslices = [4]\n" % (
-        _jsonl(tmp_path / "d" / "train.jsonl", train), _jsonl(tmp_path / "d" / "valid.jsonl", valid),
-        _jsonl(tmp_path / "d" / "test.jsonl", test)))
+    _files_config(cfg, _jsonl(tmp_path / "d" / "train.jsonl", train), _jsonl(tmp_path / "d" / "valid.jsonl", valid),
+                  _jsonl(tmp_path / "d" / "test.jsonl", test), slices=[4])
     return cfg
 
 
@@ -148,10 +152,9 @@ def test_given_files_with_the_same_name_keep_their_splits(tmp_path):
         return [{"id": str(i), "text": f"{prefix} {i}", "label": "ab"[i % 2]} for i in range(n)]
 
     cfg = tmp_path / "cfg.toml"
-    cfg.write_text("[data]\nfiles = { train = \"%s\", valid = \"%s\", test = \"%s\" }\n[split]\nslices = []\n" % (
-        _jsonl(tmp_path / "train" / "data.jsonl", rows("train", 12)),
-        _jsonl(tmp_path / "valid" / "data.jsonl", rows("valid", 4)),
-        _jsonl(tmp_path / "test" / "data.jsonl", rows("test", 4))))
+    _files_config(cfg, _jsonl(tmp_path / "train" / "data.jsonl", rows("train", 12)),
+                  _jsonl(tmp_path / "valid" / "data.jsonl", rows("valid", 4)),
+                  _jsonl(tmp_path / "test" / "data.jsonl", rows("test", 4)), slices=[])
     prepare(cfg, tmp_path / "out")
     ds = load_prepared(tmp_path / "out")
     assert (len(ds.train), len(ds.valid), len(ds.test)) == (12, 4, 4)

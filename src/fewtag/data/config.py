@@ -137,8 +137,8 @@ _SCHEMA: dict[str, tuple[str, Callable[[Any], bool], str]] = {
 
 #: The keys each section of the TOML file may hold.
 SECTIONS: dict[str, set[str]] = {}
-for _key, (_section, _, _) in _SCHEMA.items():
-    SECTIONS.setdefault(_section, set()).add(_key)
+for _key, _spec in _SCHEMA.items():
+    SECTIONS.setdefault(_spec[0], set()).add(_key)
 
 
 def _given(value: Any) -> str:

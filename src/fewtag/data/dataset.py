@@ -39,7 +39,7 @@ class Split:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, indices: list[int] | np.ndarray) -> "Split":
+    def subset(self, indices: list[int] | np.ndarray) -> Split:
         return Split([self.texts[i] for i in indices], [self.labels[i] for i in indices],
                      [self.ids[i] for i in indices])
 

@@ -40,7 +40,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from fewtag.data.store import Item, Store, UpsertCounts, is_older
 from fewtag.errors import DataFormatError, InputError
@@ -192,6 +192,10 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 class _Budget:
     """Decompressed bytes left for one archive; one clear error past the cap."""
 
@@ -209,9 +213,9 @@ class _Budget:
             "a guard against decompression bombs); if the file is genuine, raise it with "
             "FEWTAG_MAX_DECOMPRESSED or --max-decompressed")
 
-    def read(self, stream: IO[bytes]) -> bytes:
+    def read(self, stream: _Readable) -> bytes:
         """All of ``stream``, read in 1 MiB chunks, stopping as soon as the budget is spent."""
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = stream.read(min(_CHUNK, self.limit - self.used + 1))
             if not chunk:
@@ -308,6 +312,13 @@ def detect_format(name: str, text: str) -> str:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_ws(text: str, idx: int) -> int:
+    """The first index at or after ``idx`` that is not JSON whitespace."""
+    m = _WS.match(text, idx)
+    return m.end() if m else idx
+
 _DECODER = json.JSONDecoder()
 
 
@@ -337,7 +348,7 @@ def _json_records(name: str, text: str, limit: int | None = None) -> list[tuple[
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
-        obj, end = _decode_value(name, line, _WS.match(line).end(), n, first_line=n)
+        obj, end = _decode_value(name, line, _skip_ws(line, 0), n, first_line=n)
         if line[end:].strip():
             raise DataFormatError(f"{name}:{n}: malformed JSON line (extra data after the record)")
         out.append((n, obj))
@@ -357,7 +368,7 @@ def _json_array(name: str, text: str, idx: int, limit: int | None) -> list[tuple
         last = pos
         return line
 
-    idx = _WS.match(text, idx).end()
+    idx = _skip_ws(text, idx)
     if text.startswith("]", idx):
         idx += 1
     else:
@@ -367,9 +378,9 @@ def _json_array(name: str, text: str, idx: int, limit: int | None) -> list[tuple
             out.append((n, obj))
             if limit and len(out) >= limit:
                 return out
-            idx = _WS.match(text, idx).end()
+            idx = _skip_ws(text, idx)
             if text.startswith(",", idx):
-                idx = _WS.match(text, idx + 1).end()
+                idx = _skip_ws(text, idx + 1)
                 continue
             if text.startswith("]", idx):
                 idx += 1
@@ -378,7 +389,7 @@ def _json_array(name: str, text: str, idx: int, limit: int | None) -> list[tuple
             raise DataFormatError(f"{name}:{line_at(idx)}: malformed JSON (expected ',' or ']' "
                                   f"in the array; {what})")
     if text[idx:].strip():
-        raise DataFormatError(f"{name}:{line_at(_WS.match(text, idx).end())}: malformed JSON "
+        raise DataFormatError(f"{name}:{line_at(_skip_ws(text, idx))}: malformed JSON "
                               "(extra data after the array)")
     return out
 

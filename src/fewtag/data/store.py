@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +134,7 @@ class Store:
             raise InputError(f"{self.path} is not a fewtag store (SQLite): {exc}") from exc
 
     # --------------------------------------------------------------- plumbing
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -359,7 +359,7 @@ def _timestamp(value: str | None) -> datetime | None:
         t = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def is_older(new: str | None, old: str | None) -> bool:
