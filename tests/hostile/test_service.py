@@ -176,9 +176,8 @@ def test_settings_come_from_a_dependency_tests_can_override(model_dir):
 def test_predict_declares_what_it_returns(make_client):
     from fastapi.responses import JSONResponse
 
-    from fewtag.service.schemas import PredictResponse
-
     from fewtag.service.routers.predict import router
+    from fewtag.service.schemas import PredictResponse
 
     c = make_client()
     [route] = [r for r in router.routes if r.path.endswith("/predict")]

@@ -62,7 +62,7 @@ def check_repo(repo: str) -> str:
     if why is not None:
         raise InputError(f"expected a repository as OWNER/NAME (e.g. huggingface/datasets); got "
                          f"{repo!r}: {why}")
-    return text  # type: ignore[return-value]
+    return text
 
 
 def parse_repo(repo: str) -> tuple[str, str]:

@@ -195,8 +195,9 @@ def create_app(
     )
     app.state.fewtag = state
     app.dependency_overrides[get_settings] = lambda: settings
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    from fewtag.service.routers import health, metrics as metrics_router, predict, search, webhook
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    from fewtag.service.routers import health, predict, search, webhook
+    from fewtag.service.routers import metrics as metrics_router
 
     for module in (health, predict, search, metrics_router, webhook):
         app.include_router(module.router)

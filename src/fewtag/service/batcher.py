@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 __all__ = ["MicroBatcher"]
 
@@ -77,7 +77,7 @@ class MicroBatcher(Generic[R]):
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> "MicroBatcher[R]":
+    def start(self) -> MicroBatcher[R]:
         if not self.alive:
             self._thread = threading.Thread(target=self._run, name="fewtag-batcher", daemon=True)
             self._thread.start()

@@ -61,7 +61,7 @@ class BodyLimitMiddleware:
             left = deadline - asyncio.get_running_loop().time()
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 await _send_json(send, 408, f"The request body did not arrive within {self.timeout:g} "
                                  "seconds; send it at once.", close=True)
                 return

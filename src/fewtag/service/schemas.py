@@ -25,7 +25,7 @@ class PredictItem(_Strict):
     body: StrictStr | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "PredictItem":
+    def _one_kind(self) -> PredictItem:
         if self.text is not None and (self.title is not None or self.body is not None):
             raise ValueError("give either text or title/body, not both")
         if not self.joined().strip():

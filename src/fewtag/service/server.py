@@ -61,7 +61,7 @@ def protocol_class(header_timeout: float) -> type:
                                  header_timeout)
                 self.transport.close()
 
-        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._arm()
 

@@ -103,10 +103,10 @@ def check_secrets(settings: ServiceSettings) -> None:
     :class:`~fewtag.errors.ConfigError` naming the variable.
 
     >>> check_secrets(ServiceSettings(api_token="x" * 16))
-    >>> check_secrets(ServiceSettings(api_token=""))
+    >>> check_secrets(ServiceSettings(api_token=""))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fewtag.errors.ConfigError: FEWTAG_API_TOKEN is set but empty; unset it or set a random value of at least 16 characters (e.g. `openssl rand -hex 32`)
+    fewtag.errors.ConfigError: FEWTAG_API_TOKEN is set but empty; unset it or set a random value ...
     """
     for var, secret in (("FEWTAG_API_TOKEN", settings.api_token),
                         ("FEWTAG_WEBHOOK_SECRET", settings.webhook_secret)):

@@ -106,7 +106,7 @@ def parse_issues_event(payload: Any) -> IssuesEvent:
 def validation_sentence(exc: ValidationError) -> str:
     """One sentence naming the first problem of a payload."""
     errors = exc.errors()
-    first = errors[0] if errors else {}
+    first: dict[str, Any] = dict(errors[0]) if errors else {}
     where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
     what = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
@@ -126,7 +126,7 @@ class IssueJob:
     labels: list[str]
 
     @classmethod
-    def from_event(cls, delivery: str, event: str, e: IssuesEvent) -> "IssueJob":
+    def from_event(cls, delivery: str, event: str, e: IssuesEvent) -> IssueJob:
         return cls(delivery, event, e.repository.full_name, e.issue.number, e.issue.title,
                    e.issue.body or "", [lab.name for lab in e.issue.labels])
 
@@ -136,7 +136,7 @@ class IssueJob:
         return json.dumps(d, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, delivery: str, event: str, text: str) -> "IssueJob":
+    def from_json(cls, delivery: str, event: str, text: str) -> IssueJob:
         d = json.loads(text)
         return cls(delivery, event, str(d["repo"]), int(d["number"]), str(d["title"]),
                    str(d["body"]), [str(x) for x in d["labels"]])

@@ -66,7 +66,7 @@ class WriteBackWorker:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ control
-    def start(self) -> "WriteBackWorker":
+    def start(self) -> WriteBackWorker:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="fewtag-writeback", daemon=True)
         self._thread.start()

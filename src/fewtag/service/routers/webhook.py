@@ -13,8 +13,7 @@ from pydantic import ValidationError
 from fewtag.service.deps import SettingsDep, StateDep
 from fewtag.service.routing import strict_loads
 from fewtag.service.schemas import WebhookResult
-from fewtag.service.webhook import (HANDLED_ACTIONS, IssueJob, parse_issues_event, validation_sentence,
-                                    verify_signature)
+from fewtag.service.webhook import HANDLED_ACTIONS, IssueJob, parse_issues_event, validation_sentence, verify_signature
 
 router = APIRouter(prefix="/github", tags=["github"])
 log = logging.getLogger("fewtag.service.webhook")
