@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from fewtag.errors import InputError
 
-__all__ = ["LabelInput", "is_multi_label", "to_label_sets", "binarize", "check_texts"]
+__all__ = ["LabelInput", "is_multi_label", "to_label_sets", "binarize", "check_texts", "indicator_to_labels"]
 
 #: One label per text (``["bug", "joy", ...]``) or a label list per text.
 LabelInput = Sequence[str] | Sequence[Sequence[str]]
@@ -54,3 +54,13 @@ def check_texts(texts: Any, *, what: str = "texts") -> list[str]:
         if not isinstance(t, str):
             raise InputError(f"{what}[{i}] is {type(t).__name__}, expected str")
     return texts
+
+
+def indicator_to_labels(y: NDArray, classes: Sequence[str], multi_label: bool) -> list:
+    """Indicator matrix -> the label form ``fit`` takes (a str per row, or a list per row).
+
+    >>> indicator_to_labels(np.array([[1, 0], [0, 1]]), ["a", "b"], multi_label=False)
+    ['a', 'b']
+    """
+    sets = [[classes[j] for j in np.flatnonzero(row)] for row in y]
+    return sets if multi_label else [s[0] for s in sets]

@@ -1,9 +1,11 @@
 """One contract for every registered method (STYLE rule 14).
 
 Each method is fitted on a small separable problem (single- and multi-label),
-must return scores of shape (n, n_classes) in [0, 1] in ``classes_`` order,
-predict label lists, refuse to predict before fitting, save without pickle and
-reload to identical scores. Encoder methods run on tiny random models built
+must return ``self`` from ``fit`` and scores of shape (n, n_classes) in [0, 1]
+in ``classes_`` order, predict label lists, refuse to predict before fitting,
+round-trip ``get_params`` / ``set_params``, ``clone`` to an unfitted copy, give
+identical scores for the same seed, save without pickle and reload to
+identical scores. Encoder methods run on tiny random models built
 locally; a new registered method must be added to ``SETUP`` below or this test fails.
 """
 
@@ -14,7 +16,7 @@ import pytest
 
 from fewtag import available_methods, get_method
 from fewtag.errors import NotFittedError
-from fewtag.methods.base import load_tagger
+from fewtag.methods.base import clone, load_tagger
 from tests.utils.tiny_encoders import build_sentence_encoder, toy_data
 from tests.utils.tiny_models import build_encoder, build_mlm_model, build_nli_model
 
@@ -62,14 +64,25 @@ def test_contract(name, multi_label, tiny_models, tmp_path):
     texts, labels, classes = toy_data(multi_label)
     train_idx = [i for i in range(len(texts)) if i % 3 != 2]
     val_idx = [i for i in range(len(texts)) if i % 3 == 2]
-    tagger.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx], classes=classes,
-               validation=([texts[i] for i in val_idx], [labels[i] for i in val_idx]),
-               unlabelled=texts[:6])
+    params = tagger.get_params()
+    assert clone(tagger).get_params() == params and tagger.set_params(**params) is tagger
+
+    def fit(t):
+        return t.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx], classes=classes,
+                     validation=([texts[i] for i in val_idx], [labels[i] for i in val_idx]),
+                     unlabelled=texts[:6])
+
+    assert fit(tagger) is tagger
     assert tagger.classes_ == classes and tagger.multi_label_ is multi_label
+    fresh = clone(tagger)
+    assert fresh.get_params() == tagger.get_params() and not getattr(fresh, "fitted_", False)
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(["a text"])
     probe = ["crash on load", "please add a flag", "typo in the docs"]
     scores = tagger.predict_proba(probe)
     assert scores.shape == (3, 3) and np.isfinite(scores).all()
     assert (scores >= -1e-9).all() and (scores <= 1 + 1e-9).all()
+    np.testing.assert_allclose(fit(fresh).predict_proba(probe), scores, rtol=1e-5, atol=1e-6)  # same seed
     predicted = tagger.predict(probe)
     assert len(predicted) == 3 and all(set(p) <= set(classes) for p in predicted)
     if not multi_label:
@@ -80,3 +93,9 @@ def test_contract(name, multi_label, tiny_models, tmp_path):
     assert type(again) is cls and again.classes_ == classes
     np.testing.assert_allclose(again.predict_proba(probe), scores, rtol=1e-5, atol=1e-6)
     assert again.predict(probe) == predicted
+
+
+@pytest.mark.parametrize("name", sorted(SETUP))
+def test_get_params_keeps_every_constructor_argument(name):
+    cls = get_method(name)
+    assert set(cls().get_params()) == set(cls._param_names())

@@ -22,25 +22,55 @@ def train_command(
                                 "eda|synonym|contextual|backtranslate."),
     n_aug: int = typer.Option(1, "--n-aug", min=1, help="Augmented copies per training text."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a fewtag model folder."),
+    objective: str = typer.Option("micro", "--objective", help="Tune the decision rule for micro or macro F1."),
+    precision_target: list[str] = typer.Option(
+        [], "--precision-target", help="LABEL=P (repeatable), or one P for every label: the lowest "
+        "threshold whose tuning precision reaches P."),
+    top_k: int = typer.Option(None, "--top-k", min=1, help="Always keep the K best labels."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Folds for out-of-fold tuning of a labelled file "
+                              "(fewer when a label is rarer)."),
+    holdout: float = typer.Option(None, "--holdout", help="Keep this fraction of a labelled file out as a "
+                                  "test part, scored once."),
 ) -> None:
-    """Train on the training split (or a slice), tune on valid, score test once, save."""
+    """Train a model and save it.
+
+    On a labelled file: fit on ALL rows; the decision rule (and kNN's k, m) is tuned on
+    out-of-fold scores of stratified k-fold, and the cross-validated estimate is printed
+    and saved in fewtag.json. setfit, finetune, ensemble, self-train and uda tune on one
+    validation fold instead (and say so). On a prepared folder: fit the training split
+    (or --slice), tune on valid, score test once.
+    """
+    from fewtag.decision import DecisionSpec
     from fewtag.io import guard_out
     from fewtag.methods.augmented import augmented_spec
-    from fewtag.pipeline import constructor_parameters, parse_params, train_model
+    from fewtag.pipeline import parse_params, parse_targets, train_model
+    from fewtag.registry import method_parameters
 
     params = parse_params(param)
-    if augment and model is not None and "model" in constructor_parameters(method):
+    decision = DecisionSpec(objective=objective, precision_target=parse_targets(precision_target), top_k=top_k)
+    if augment and model is not None and "model" in method_parameters(method):
         params.setdefault("model", model)  # the wrapped method gets the encoder
     label = f"{method} +aug ({augment})" if augment else method
     method, params = augmented_spec(method, params, augment, n_aug)
     with guard_out(out_dir, "model", force=force):  # refuse a foreign --out before training
-        info(f"training {label} on {data} (slice {slice_name})")
+        info(f"training {label} on {data}" + (f" (slice {slice_name})" if data.is_dir() else ""))
         tagger, metrics = train_model(data, method, out_dir, params=params, model=model,
-                                      slice_name=slice_name, seed=seed)
-    scored = f"test micro F1 {metrics['micro_f1']:.3f}, macro F1 {metrics['macro_f1']:.3f}, " \
-        if "micro_f1" in metrics else ""
-    out.print(f"{out_dir}: {label} on {metrics['train_size']} examples, {scored}"
-              f"trained in {metrics['train_s']:.1f} s", highlight=False)
+                                      slice_name=slice_name, seed=seed, decision=decision, folds=folds,
+                                      holdout=holdout, log=info)
+    out.print(f"{out_dir}: {label} on {metrics['train_size']} examples, trained in {metrics['train_s']:.1f} s "
+              f"(tuned on: {metrics['tuning']})", highlight=False)
+    if "estimate" in metrics:
+        from fewtag.metrics import format_interval
+
+        est = metrics["estimate"]
+        out.print(f"expected quality ({est['strategy']}, mean ± sd [95% interval] over folds): "
+                  f"micro F1 {format_interval(est['micro_f1'])}, macro F1 {format_interval(est['macro_f1'])}",
+                  highlight=False)
+        out.print("per label F1: " + ", ".join(f"{k} {v:.3f}" for k, v in est["per_label_f1"].items()),
+                  highlight=False)
+    if "micro_f1" in metrics:
+        out.print(f"test ({metrics['test_size']} rows, scored once): micro F1 {metrics['micro_f1']:.3f}, "
+                  f"macro F1 {metrics['macro_f1']:.3f}", highlight=False)
 
 
 @app.command("methods")

@@ -15,16 +15,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fewtag.labels import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
-from fewtag.registry import get_method, register
+from fewtag.registry import create, get_method, register
 
-__all__ = ["AugmentedTagger", "augmented_spec", "indicator_to_labels"]
-
-
-def indicator_to_labels(y: NDArray, classes: list[str], multi_label: bool) -> list:
-    """Indicator matrix -> the label form ``fit`` takes (str per row, or list per row)."""
-    sets = [[classes[j] for j in np.flatnonzero(row)] for row in y]
-    return sets if multi_label else [s[0] for s in sets]
+__all__ = ["AugmentedTagger", "augmented_spec"]
 
 
 def augmented_spec(method: str, params: dict[str, Any] | None, augment: str | None,
@@ -78,10 +73,15 @@ class AugmentedTagger(BaseTagger):
         self.augment_params = augment_params
         self.random_state = random_state
 
+    @property
+    def tuning(self) -> str:  # type: ignore[override]
+        """As the wrapped method: ``fewtag train FILE`` fits it k+1 times only if it is fast."""
+        return get_method(self.base).tuning
+
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
         from fewtag.augment import get_augmenter
 
-        cls = get_method(self.base)  # unknown base: fail before augmenting
+        base = create(self.base, self.base_params)  # unknown base or parameter: fail before augmenting
         augmenter = get_augmenter(self.augment, **(self.augment_params or {}))
         copies = augmenter.augment(texts, self.n_aug, np.random.default_rng(self.random_state))
         all_texts = list(texts) + copies
@@ -90,7 +90,7 @@ class AugmentedTagger(BaseTagger):
         val = None
         if validation is not None:
             val = (validation[0], [[self.classes_[j] for j in np.flatnonzero(r)] for r in validation[1]])
-        self.base_ = cls(**(self.base_params or {})).fit(
+        self.base_ = base.fit(
             all_texts, labels, classes=self.classes_, multi_label=self.multi_label_,
             validation=val, unlabelled=unlabelled)
         self.metadata_.update({"base_method": self.base, "n_augmented": len(copies),

@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from fewtag.decision import DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError
+from fewtag.labels import indicator_to_labels
 from fewtag.io import read_json, write_json
-from fewtag.methods.augmented import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
 from fewtag.registry import register
 
