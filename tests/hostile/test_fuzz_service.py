@@ -21,7 +21,7 @@ from tests.service.conftest import issue_event, model_dir, signed  # noqa: F401 
 
 SECRET = "hook-secret-0123456789"
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
+                derandomize=True, database=None)
 
 # JSON values, including the non-finite floats Python's json writes as NaN/Infinity
 scalars = (st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40)
