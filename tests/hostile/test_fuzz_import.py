@@ -5,9 +5,11 @@ exactly as it was. Bounded: 50 examples a property, fixed seeds, well under 30 s
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import io
 import json
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -27,6 +29,7 @@ FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 _WORK = Path(tempfile.mkdtemp(prefix="fewtag-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, True)
 _DB = _WORK / "store.db"
 with Store(_DB) as _s:  # a store with data in it: a failed import must leave it unchanged
     _s.upsert_items([Item("o/r", str(i), number=i, title=f"kept {i}", labels=["bug"],
