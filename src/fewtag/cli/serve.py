@@ -53,7 +53,6 @@ def serve_cmd(
 
     try:
         import uvicorn
-
         from pydantic import ValidationError
 
         from fewtag.service import ServiceSettings, create_app

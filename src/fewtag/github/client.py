@@ -218,7 +218,7 @@ class GitHubClient:
 
     @classmethod
     def from_env(cls, token_env: str = "GITHUB_TOKEN", api_url: str | None = None,
-                 **kwargs: Any) -> "GitHubClient":
+                 **kwargs: Any) -> GitHubClient:
         """A client whose token comes from ``$token_env`` and URL from ``--api-url``/env.
 
         ``FEWTAG_GITHUB_TIMEOUT``, ``FEWTAG_GITHUB_ATTEMPTS`` and ``FEWTAG_GITHUB_BACKOFF``
@@ -244,7 +244,7 @@ class GitHubClient:
         auth = "token" if self.__token else "anonymous"
         return f"GitHubClient({self.api_url!r}, {auth})"
 
-    def __enter__(self) -> "GitHubClient":
+    def __enter__(self) -> GitHubClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
