@@ -132,7 +132,8 @@ def plan_labels(
     plans: list[Plan] = []
     for start in range(0, len(todo), batch_size):
         chunk = todo[start:start + batch_size]
-        picks = suggest_labels(tagger, [it.text for it in chunk], min_score=min_score)
+        texts = [tagger.text_of({"title": it.title, "body": it.body}, f"{it.repo}#{it.number}") for it in chunk]
+        picks = suggest_labels(tagger, texts, min_score=min_score)  # the model's own text path
         for it, picked in zip(chunk, picks):
             plan = Plan(it.repo, int(it.number), it.title,
                         list(it.labels), picked)
