@@ -29,8 +29,14 @@ from fewtag.metrics import format_interval, mean_interval
 
 #: BENCHMARKS.md table A: the best book figure at each slice (micro, macro). The book's slices are
 #: 10..223 issues of its own data; they are drawn at our slice of the same name ("223" at "all").
-BOOK_BEST = {"8": (0.462, 0.394), "16": (0.462, 0.394), "32": (0.495, 0.394), "64": (0.597, 0.395),
-             "128": (0.690, 0.540), "all": (0.776, 0.676)}
+BOOK_BEST = {
+    "8": (0.462, 0.394),
+    "16": (0.462, 0.394),
+    "32": (0.495, 0.394),
+    "64": (0.597, 0.395),
+    "128": (0.690, 0.540),
+    "all": (0.776, 0.676),
+}
 KEYS = ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1")
 
 
@@ -54,8 +60,12 @@ def summarise(rows: list[dict]) -> list[dict]:
         groups[(r["method"], r["slice"])].append(r)
     out = []
     for (method, sl), rs in groups.items():
-        entry = {"method": method, "slice": sl, "n": len(rs),
-                 "slice_size": float(np.mean([float(r["slice_size"]) for r in rs]))}
+        entry = {
+            "method": method,
+            "slice": sl,
+            "n": len(rs),
+            "slice_size": float(np.mean([float(r["slice_size"]) for r in rs])),
+        }
         for key in KEYS:
             values = [float(r[key]) for r in rs if r.get(key) not in (None, "")]
             stats = mean_interval(values) if values else dict.fromkeys(("mean", "sd", "min", "max", "lo", "hi"))
@@ -67,8 +77,15 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def cell(entry: dict, key: str) -> str:
-    return format_interval({"mean": entry[key], "sd": entry[key + "_sd"], "n": entry["n"],
-                            "lo": entry[key + "_lo"], "hi": entry[key + "_hi"]})
+    return format_interval(
+        {
+            "mean": entry[key],
+            "sd": entry[key + "_sd"],
+            "n": entry["n"],
+            "lo": entry[key + "_lo"],
+            "hi": entry[key + "_hi"],
+        }
+    )
 
 
 def best_by_validation(summary: list[dict], slices: list[str], objective: str) -> list[tuple[str, dict]]:
@@ -88,8 +105,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--methods", default=None, help="comma-separated rows to keep, in this order")
     parser.add_argument("--book", action="store_true", help="add the book's best figure per slice")
-    parser.add_argument("--objective", choices=("micro", "macro"), default="micro",
-                        help="validation F1 that picks the best method per slice")
+    parser.add_argument(
+        "--objective",
+        choices=("micro", "macro"),
+        default="micro",
+        help="validation F1 that picks the best method per slice",
+    )
     args = parser.parse_args()
     keep = [m.strip() for m in args.methods.split(",")] if args.methods else None
     summary = summarise(read_rows(args.runs, set(keep) if keep else None))
@@ -101,9 +122,20 @@ def main() -> None:
         sizes = {e["slice"]: e["slice_size"] for e in summary}
         for name, (mi, ma) in BOOK_BEST.items():
             if name in sizes:
-                summary.append({"method": "book ch. 9: best at that slice", "slice": name, "n": 1,
-                                "slice_size": sizes[name], "micro_f1": mi, "macro_f1": ma,
-                                "micro_f1_lo": None, "micro_f1_hi": None, "macro_f1_lo": None, "macro_f1_hi": None})
+                summary.append(
+                    {
+                        "method": "book ch. 9: best at that slice",
+                        "slice": name,
+                        "n": 1,
+                        "slice_size": sizes[name],
+                        "micro_f1": mi,
+                        "macro_f1": ma,
+                        "micro_f1_lo": None,
+                        "micro_f1_hi": None,
+                        "macro_f1_lo": None,
+                        "macro_f1_hi": None,
+                    }
+                )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     plot_learning_curves(summary, args.out, title="huggingface/datasets issues: test F1 vs training slice")
     for key, title in (("micro_f1", "Micro F1 (test)"), ("macro_f1", "Macro F1 (test)")):

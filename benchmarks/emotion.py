@@ -62,9 +62,14 @@ def settings(args: argparse.Namespace) -> dict[str, dict]:
     if args.finetune_full:
         ft = dict(epochs=2, lr=5e-5, batch_size=64, max_length=128, patience=1)
     else:
-        ft = dict(epochs=args.finetune_epochs, lr=args.finetune_lr, batch_size=16,
-                  max_length=args.finetune_max_length, max_train_examples=args.finetune_train,
-                  patience=1)
+        ft = dict(
+            epochs=args.finetune_epochs,
+            lr=args.finetune_lr,
+            batch_size=16,
+            max_length=args.finetune_max_length,
+            max_train_examples=args.finetune_train,
+            patience=1,
+        )
     return {
         "most-frequent": {},
         "embed-logreg": {},
@@ -77,20 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=Path("runs/emotion"))
-    parser.add_argument("--methods", nargs="+",
-                        default=["most-frequent", "embed-logreg", "setfit", "finetune"])
+    parser.add_argument("--methods", nargs="+", default=["most-frequent", "embed-logreg", "setfit", "finetune"])
     parser.add_argument("--setfit-per-class", type=int, default=8)
     parser.add_argument("--finetune-train", type=int, default=4000)
     parser.add_argument("--finetune-epochs", type=int, default=1)
     parser.add_argument("--finetune-lr", type=float, default=1e-4)
     parser.add_argument("--finetune-max-length", type=int, default=64)
-    parser.add_argument("--finetune-val", type=int, default=500,
-                        help="validation texts finetune selects its epoch on (and tunes with)")
-    parser.add_argument("--finetune-full", action="store_true",
-                        help="all 16k texts, 2 epochs, batch 64, 128 tokens (~18 min on 2 CPU cores)")
+    parser.add_argument(
+        "--finetune-val", type=int, default=500, help="validation texts finetune selects its epoch on (and tunes with)"
+    )
+    parser.add_argument(
+        "--finetune-full",
+        action="store_true",
+        help="all 16k texts, 2 epochs, batch 64, 128 tokens (~18 min on 2 CPU cores)",
+    )
     parser.add_argument("--n-errors", type=int, default=10)
-    parser.add_argument("--projection-n", type=int, default=4000,
-                        help="training texts in the projection plot (0: skip it)")
+    parser.add_argument(
+        "--projection-n", type=int, default=4000, help="training texts in the projection plot (0: skip it)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -127,16 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             tagger = cls(**kwargs.get(name, {}))
             # finetune picks its epoch on validation; 500 texts keep that cheap on a CPU
-            vidx = np.random.default_rng(args.seed).permutation(len(val[0]))[:args.finetune_val]
-            validation = ([val[0][i] for i in vidx], [val[1][i] for i in vidx]) \
-                if name == "finetune" else None
+            vidx = np.random.default_rng(args.seed).permutation(len(val[0]))[: args.finetune_val]
+            validation = ([val[0][i] for i in vidx], [val[1][i] for i in vidx]) if name == "finetune" else None
             tagger.fit(texts, labels, classes=classes, validation=validation)
         except TaggerError as exc:
             print(f"[{name}] failed: {exc}", file=sys.stderr)
             continue
         fit_s = time.perf_counter() - t0
-        row = {"method": name, "n_train": n_train, "fit_s": round(fit_s, 1),
-               "params": tagger.get_params()}
+        row = {"method": name, "n_train": n_train, "fit_s": round(fit_s, 1), "params": tagger.get_params()}
         t0 = time.perf_counter()
         val_scores = None
         for split, (stexts, slabels) in (("val", val), ("test", test)):
@@ -147,43 +154,69 @@ def main(argv: list[str] | None = None) -> int:
             row[f"{split}_accuracy"], row[f"{split}_macro_f1"] = m["accuracy"], m["macro_f1"]
             if split == "val":
                 pred_names = [classes[j] for j in pred.argmax(axis=1)]
-                confusion_plot(slabels, pred_names, classes, args.out / f"confusion_{name}.png",
-                               title=f"{name}: validation, row-normalised")
+                confusion_plot(
+                    slabels,
+                    pred_names,
+                    classes,
+                    args.out / f"confusion_{name}.png",
+                    title=f"{name}: validation, row-normalised",
+                )
         row["predict_s"] = round(time.perf_counter() - t0, 1)
         if hasattr(tagger, "best_epoch_"):
             row["best_epoch"] = tagger.best_epoch_
         errors = highest_loss_examples(tagger, *val, n=args.n_errors, scores=val_scores)
-        lines = [f"# {name}: highest-loss validation examples", "",
-                 "| loss | gold | predicted | text |", "|---:|---|---|---|"]
-        lines += [f"| {e['loss']:.2f} | {', '.join(e['gold'])} | {', '.join(e['predicted'])} | "
-                  f"{e['text'].replace('|', '/')} |" for e in errors]
+        lines = [
+            f"# {name}: highest-loss validation examples",
+            "",
+            "| loss | gold | predicted | text |",
+            "|---:|---|---|---|",
+        ]
+        lines += [
+            f"| {e['loss']:.2f} | {', '.join(e['gold'])} | {', '.join(e['predicted'])} | "
+            f"{e['text'].replace('|', '/')} |"
+            for e in errors
+        ]
         (args.out / f"errors_{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         results.append(row)
-        print(f"[{name}] val acc {row['val_accuracy']:.4f}  macro-F1 {row['val_macro_f1']:.4f}  "
-              f"test acc {row['test_accuracy']:.4f}  ({fit_s:.0f} s)", flush=True)
+        print(
+            f"[{name}] val acc {row['val_accuracy']:.4f}  macro-F1 {row['val_macro_f1']:.4f}  "
+            f"test acc {row['test_accuracy']:.4f}  ({fit_s:.0f} s)",
+            flush=True,
+        )
 
     if args.projection_n and "embed-logreg" in args.methods:
         from fewtag.embed import get_encoder
         from fewtag.models import DEFAULT_ENCODER
 
-        idx = np.random.default_rng(args.seed).permutation(len(train[0]))[:args.projection_n]
+        idx = np.random.default_rng(args.seed).permutation(len(train[0]))[: args.projection_n]
         vecs = get_encoder(DEFAULT_ENCODER).encode([train[0][i] for i in idx])
-        projection_plot(vecs, [train[1][i] for i in idx], args.out / "projection.png", classes=classes,
-                        title=f"MiniLM embeddings of {len(idx)} training tweets")
+        projection_plot(
+            vecs,
+            [train[1][i] for i in idx],
+            args.out / "projection.png",
+            classes=classes,
+            title=f"MiniLM embeddings of {len(idx)} training tweets",
+        )
 
-    table = ["| method | train texts | val accuracy | val macro-F1 | test accuracy | test macro-F1 "
-             "| book (val acc) | fit s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    table = [
+        "| method | train texts | val accuracy | val macro-F1 | test accuracy | test macro-F1 "
+        "| book (val acc) | fit s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        table.append(f"| {r['method']} | {r['n_train']} | {r['val_accuracy']:.4f} | "
-                     f"{r['val_macro_f1']:.4f} | {r['test_accuracy']:.4f} | {r['test_macro_f1']:.4f} | "
-                     f"{BOOK.get(r['method'], float('nan')):.4f} | {r['fit_s']:.0f} |")
+        table.append(
+            f"| {r['method']} | {r['n_train']} | {r['val_accuracy']:.4f} | "
+            f"{r['val_macro_f1']:.4f} | {r['test_accuracy']:.4f} | {r['test_macro_f1']:.4f} | "
+            f"{BOOK.get(r['method'], float('nan')):.4f} | {r['fit_s']:.0f} |"
+        )
     text = "\n".join(table)
     print(text)
     (args.out / "results.md").write_text(text + "\n", encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n",
-                                           encoding="utf-8")
-    print(f"wrote {args.out}/results.md, results.json, confusion_*.png, errors_*.md"
-          + (", projection.png" if args.projection_n else ""))
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    print(
+        f"wrote {args.out}/results.md, results.json, confusion_*.png, errors_*.md"
+        + (", projection.png" if args.projection_n else "")
+    )
     return 0
 
 

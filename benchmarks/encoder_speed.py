@@ -40,8 +40,7 @@ FLOP_PER_TOKEN = 21.2e6  # 6 layers x (4*384^2 + 2*384*1536) multiply-adds x 2
 def sample_texts() -> list[str]:
     with gzip.open(SAMPLE, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    return [f"{r.get('title') or ''}\n\n{r.get('body') or ''}".strip() for r in rows
-            if not r.get("pull_request")]
+    return [f"{r.get('title') or ''}\n\n{r.get('body') or ''}".strip() for r in rows if not r.get("pull_request")]
 
 
 def timed(fn, *args) -> tuple[float, np.ndarray]:
@@ -72,13 +71,14 @@ def main() -> None:
         pool = data.unsup.texts + data.train.texts + data.valid.texts + data.test.texts
     else:
         pool = sample_texts()
-    texts = [f"{t} ." for t in (pool * (a.texts // len(pool) + 1))[:a.texts]]  # unseen by any cache
+    texts = [f"{t} ." for t in (pool * (a.texts // len(pool) + 1))[: a.texts]]  # unseen by any cache
     reference = get_encoder(ENCODER, a.max_length)
     tokens = sum(min(len(ids), a.max_length) for ids in reference.model.tokenizer(texts)["input_ids"])
 
     def st_encode(batch: list[str]) -> np.ndarray:
-        return reference.model.encode(batch, batch_size=a.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
+        return reference.model.encode(
+            batch, batch_size=a.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
 
     st_encode(texts[:16])  # warm-up
     with torch.inference_mode():
@@ -92,14 +92,18 @@ def main() -> None:
         rows.append((f"fewtag {backend}", secs, float(cos.min()), float(cos.mean())))
         print(f"{backend}: {len(texts) / secs:.1f} texts/s", file=sys.stderr, flush=True)
 
-    print(f"\n{len(texts)} issue texts, {a.max_length} tokens max ({tokens / len(texts):.0f} on average), "
-          f"batches of {a.batch_size}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
+    print(
+        f"\n{len(texts)} issue texts, {a.max_length} tokens max ({tokens / len(texts):.0f} on average), "
+        f"batches of {a.batch_size}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}\n"
+    )
     print("| encoder | seconds | texts/s | vs reference | GFLOP/s | min cosine | mean cosine |")
     print("|---|---|---|---|---|---|---|")
     for name, secs, lo, mean in rows:
-        print(f"| {name} | {secs:.1f} | {len(texts) / secs:.1f} | {ref_s / secs:.2f}x | "
-              f"{tokens * FLOP_PER_TOKEN / secs / 1e9:.0f} | {lo:.4f} | {mean:.5f} |")
+        print(
+            f"| {name} | {secs:.1f} | {len(texts) / secs:.1f} | {ref_s / secs:.2f}x | "
+            f"{tokens * FLOP_PER_TOKEN / secs / 1e9:.0f} | {lo:.4f} | {mean:.5f} |"
+        )
     if data is not None:
         downstream(data, a.backends.split(","), a.max_length)
 
@@ -116,8 +120,12 @@ def downstream(data, backends: list[str], max_length: int) -> None:
     print("|---|---|---|")
     for backend in backends:
         tagger = build_tagger("embed-logreg", {"max_length": max_length, "backend": backend}).fit(
-            data.train.texts, data.train.targets(ml), classes=data.labels, multi_label=ml,
-            validation=(data.valid.texts, data.valid.targets(ml)))
+            data.train.texts,
+            data.train.targets(ml),
+            classes=data.labels,
+            multi_label=ml,
+            validation=(data.valid.texts, data.valid.targets(ml)),
+        )
         pred = tagger.predict_indicator(data.test.texts)
         print(f"| {backend} | {micro_f1(y_test, pred):.3f} | {macro_f1(y_test, pred):.3f} |", flush=True)
 

@@ -36,7 +36,7 @@ from fewtag.data.loading import load_data  # noqa: E402
 from fewtag.decision import best_label_f1  # noqa: E402
 from fewtag.errors import TaggerError  # noqa: E402
 from fewtag.eval.metrics import per_label_scores  # noqa: E402
-from fewtag.eval.settings import MethodSpec, select_methods, load_bench_config  # noqa: E402
+from fewtag.eval.settings import MethodSpec, load_bench_config, select_methods  # noqa: E402
 from fewtag.pipeline import build_tagger  # noqa: E402
 
 #: Title patterns for the huggingface/datasets tags that are applied unevenly.
@@ -49,22 +49,30 @@ DEFAULT_MENTIONS = [
 def ceiling_table(data, specs: list[MethodSpec], seed: int) -> list[str]:
     classes = list(data.labels)
     y_test = data.test.y(classes)
-    support = {name: split.y(classes).sum(axis=0) for name, split in
-               (("train", data.train), ("valid", data.valid), ("test", data.test))}
+    support = {
+        name: split.y(classes).sum(axis=0)
+        for name, split in (("train", data.train), ("valid", data.valid), ("test", data.test))
+    }
     columns, got, ceiling = [], {}, {}
     for spec in specs:
         start = time.perf_counter()
         tagger = build_tagger(spec.name, spec.params, seed=seed)
         ml = data.multi_label
-        tagger.fit(data.train.texts, data.train.targets(ml), classes=classes, multi_label=ml,
-                   validation=(data.valid.texts, data.valid.targets(ml)), unlabelled=data.unsup.texts)
+        tagger.fit(
+            data.train.texts,
+            data.train.targets(ml),
+            classes=classes,
+            multi_label=ml,
+            validation=(data.valid.texts, data.valid.targets(ml)),
+            unlabelled=data.unsup.texts,
+        )
         scores = tagger.predict_proba(data.test.texts)
         got[spec.display] = per_label_scores(y_test, tagger.decision_.apply(scores))["f1"]
-        ceiling[spec.display] = np.array([best_label_f1(scores[:, j], y_test[:, j])[0]
-                                          for j in range(len(classes))])
+        ceiling[spec.display] = np.array([best_label_f1(scores[:, j], y_test[:, j])[0] for j in range(len(classes))])
         columns.append(spec.display)
-        print(f"# {spec.display}: trained and scored in {time.perf_counter() - start:.0f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"# {spec.display}: trained and scored in {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True
+        )
     head = "| tag | train/valid/test | " + " | ".join(f"{c}: F1 / ceiling" for c in columns) + " |"
     lines = [head, "|" + "---|" * (2 + len(columns))]
     for j, tag in enumerate(classes):
@@ -88,10 +96,11 @@ def parse_mentions(items: list[str], tags: list[str]) -> list[tuple[str, str]]:
 
 
 def mention_table(data, mentions: list[tuple[str, str]]) -> list[str]:
-    rows = [r for split in (data.train, data.valid, data.test)
-            for r in zip(split.texts, split.labels)]
-    lines = ["| tag | title matches | labelled issues matching | of them carry the tag "
-             "| carry the tag in all |", "|---|---|---:|---:|---:|"]
+    rows = [r for split in (data.train, data.valid, data.test) for r in zip(split.texts, split.labels)]
+    lines = [
+        "| tag | title matches | labelled issues matching | of them carry the tag | carry the tag in all |",
+        "|---|---|---:|---:|---:|",
+    ]
     for tag, pattern in mentions:
         regex = re.compile(pattern, re.IGNORECASE)
         matching = [labels for text, labels in rows if regex.search(text.split("\n", 1)[0])]
@@ -106,11 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", help="a prepared folder (fewtag prepare)")
     parser.add_argument("--config", help="bench TOML whose [[method]] entries --methods may name")
-    parser.add_argument("--methods", default="ensemble (macro),tfidf-logreg",
-                        help="comma-separated labels of --config entries, or method names")
+    parser.add_argument(
+        "--methods",
+        default="ensemble (macro),tfidf-logreg",
+        help="comma-separated labels of --config entries, or method names",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mention", action="append", default=None, metavar="TAG=REGEX",
-                        help="count labelled issues whose title matches REGEX and how many carry TAG")
+    parser.add_argument(
+        "--mention",
+        action="append",
+        default=None,
+        metavar="TAG=REGEX",
+        help="count labelled issues whose title matches REGEX and how many carry TAG",
+    )
     args = parser.parse_args(argv)
     try:
         data = load_data(args.data)

@@ -48,9 +48,16 @@ def build_model(folder: Path, hidden: int, layers: int) -> Path:
     tok = AutoTokenizer.from_pretrained(resolve_model(DEFAULT_ENCODER), local_files_only=True)
     tok.model_max_length = 512
     id2label = {0: "contradiction", 1: "neutral", 2: "entailment"}
-    config = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=max(1, hidden // 64), intermediate_size=4 * hidden,
-                        num_labels=3, id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        intermediate_size=4 * hidden,
+        num_labels=3,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
     torch.manual_seed(0)
     BertForSequenceClassification(config).eval().save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -63,8 +70,12 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=768)
     parser.add_argument("--layers", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=8, help="texts per forward pass (ours)")
-    parser.add_argument("--pipeline-batch-size", type=int, default=0,
-                        help="also time the pipeline with this batch_size (pairs); 0: skip")
+    parser.add_argument(
+        "--pipeline-batch-size",
+        type=int,
+        default=0,
+        help="also time the pipeline with this batch_size (pairs); 0: skip",
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--model", default=None, help="an existing NLI model folder instead")
     args = parser.parse_args()
@@ -81,11 +92,15 @@ def main() -> None:
     texts = load_texts(args.n_texts)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.model) if args.model else build_model(Path(tmp), args.hidden, args.layers)
-        pipe = pipeline("zero-shot-classification",
-                        model=AutoModelForSequenceClassification.from_pretrained(folder),
-                        tokenizer=AutoTokenizer.from_pretrained(folder), device="cpu")
-        ours = get_method("zero-shot-nli")(model=str(folder), batch_size=args.batch_size,
-                                           device="cpu").fit([], [], classes=LABELS)
+        pipe = pipeline(
+            "zero-shot-classification",
+            model=AutoModelForSequenceClassification.from_pretrained(folder),
+            tokenizer=AutoTokenizer.from_pretrained(folder),
+            device="cpu",
+        )
+        ours = get_method("zero-shot-nli")(model=str(folder), batch_size=args.batch_size, device="cpu").fit(
+            [], [], classes=LABELS
+        )
         ours.predict_proba(texts[:2])  # warm-up (lazy load)
         pipe(texts[:2], candidate_labels=LABELS)
 
@@ -98,17 +113,18 @@ def main() -> None:
         if args.pipeline_batch_size:
             t0 = time.perf_counter()
             pipe(texts, candidate_labels=LABELS, batch_size=args.pipeline_batch_size)
-            rows.append((f"pipeline (batch_size={args.pipeline_batch_size})",
-                         time.perf_counter() - t0))
+            rows.append((f"pipeline (batch_size={args.pipeline_batch_size})", time.perf_counter() - t0))
         t0 = time.perf_counter()
         scores = ours.predict_proba(texts)
         t_ours = time.perf_counter() - t0
         rows.append((f"fewtag zero-shot-nli (batch_size={args.batch_size} texts)", t_ours))
 
     n_params = sum(p.numel() for p in pipe.model.parameters()) / 1e6
-    print(f"model: random BERT NLI, {args.layers} layers, hidden {args.hidden} ({n_params:.0f}M "
-          f"params); {len(texts)} texts x {len(LABELS)} labels; torch threads "
-          f"{torch.get_num_threads()}")
+    print(
+        f"model: random BERT NLI, {args.layers} layers, hidden {args.hidden} ({n_params:.0f}M "
+        f"params); {len(texts)} texts x {len(LABELS)} labels; torch threads "
+        f"{torch.get_num_threads()}"
+    )
     print(f"{'runner':<48} {'seconds':>8} {'texts/s':>8} {'vs pipeline':>12}")
     for name, sec in rows:
         print(f"{name:<48} {sec:8.2f} {len(texts) / sec:8.1f} {t_pipe / sec:11.2f}x")

@@ -72,13 +72,17 @@ def main() -> None:
         label = f"IVF nlist={info['nlist']}" + (" (tuned)" if nprobe == tuned else "")
         rows.append((label, str(nprobe), ivf_build, ms, recall_at_k(found, truth)))
 
-    print(f"\n{a.n:,} vectors, dim {a.dim}, {a.queries} queries, k={a.k}, FAISS threads {a.threads}; "
-          f"nprobe tuned (other queries, seed 0): {tuned} (recall@10 {info['recall_at_10']})\n")
+    print(
+        f"\n{a.n:,} vectors, dim {a.dim}, {a.queries} queries, k={a.k}, FAISS threads {a.threads}; "
+        f"nprobe tuned (other queries, seed 0): {tuned} (recall@10 {info['recall_at_10']})\n"
+    )
     print(f"| index | nprobe | build s | p50 ms | p95 ms | p99 ms | recall@{a.k} vs exact |")
     print("|---|---|---|---|---|---|---|")
     for name, nprobe, build, ms, rec in rows:
-        print(f"| {name} | {nprobe} | {build:.1f} | {np.percentile(ms, 50):.2f} | "
-              f"{np.percentile(ms, 95):.2f} | {np.percentile(ms, 99):.2f} | {rec:.3f} |")
+        print(
+            f"| {name} | {nprobe} | {build:.1f} | {np.percentile(ms, 50):.2f} | "
+            f"{np.percentile(ms, 95):.2f} | {np.percentile(ms, 99):.2f} | {rec:.3f} |"
+        )
     print("\ntargets: IVF p99 < 20 ms, recall@10 >= 0.95")
 
 

@@ -32,10 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
-DUMP = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "github_issues_hf_datasets" \
-    / "datasets-issues.zip"
-TAGS = ["bug", "enhancement", "dataset request", "dataset-viewer", "dataset bug", "documentation",
-        "question", "streaming"]
+DUMP = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "github_issues_hf_datasets" / "datasets-issues.zip"
+)
+TAGS = [
+    "bug",
+    "enhancement",
+    "dataset request",
+    "dataset-viewer",
+    "dataset bug",
+    "documentation",
+    "question",
+    "streaming",
+]
 
 
 def load_issues() -> tuple[list[str], list[list[str]]]:
@@ -107,7 +116,7 @@ async def drive_aiohttp(url: str, payloads: list[dict], concurrency: int) -> tup
     lat: list[float] = []
     errors = 0
 
-    async def client(http: "aiohttp.ClientSession") -> None:
+    async def client(http: aiohttp.ClientSession) -> None:
         nonlocal errors
         while not queue.empty():
             body = queue.get_nowait()
@@ -120,8 +129,7 @@ async def drive_aiohttp(url: str, payloads: list[dict], concurrency: int) -> tup
                 errors += 1
 
     timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
-                                     timeout=timeout) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=timeout) as http:
         start = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         return time.perf_counter() - start, lat, errors
@@ -152,54 +160,62 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=16, help="texts per batched request")
     p.add_argument("--concurrency", type=int, default=10)
     p.add_argument("--max-length", type=int, default=128, help="encoder tokens (encoder methods)")
-    p.add_argument("--encoder-backend", default="torch",
-                   help="torch, torch-bf16, onnx or onnx-int8 (encoder methods)")
-    p.add_argument("--client", choices=sorted(DRIVERS), default="aiohttp",
-                   help="load generator (httpx's async client is the bottleneck above ~100 requests/s)")
+    p.add_argument("--encoder-backend", default="torch", help="torch, torch-bf16, onnx or onnx-int8 (encoder methods)")
+    p.add_argument(
+        "--client",
+        choices=sorted(DRIVERS),
+        default="aiohttp",
+        help="load generator (httpx's async client is the bottleneck above ~100 requests/s)",
+    )
     a = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.pop("FEWTAG_EMBED_CACHE", None)
 
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
     from fewtag.registry import get_method
 
     texts, labels = load_issues()
-    labelled = [(t, ls) for t, ls in zip(texts, labels) if ls][:a.train]
+    labelled = [(t, ls) for t, ls in zip(texts, labels) if ls][: a.train]
     pool = [t for t, ls in zip(texts, labels) if not ls] + texts  # unlabelled first, then all
     need = a.offline + a.single + a.batched * a.batch
     pool = [f"{t} [{i}]" if i >= len(pool) // 2 else t for i, t in enumerate((pool * (need // len(pool) + 1))[:need])]
-    off_texts = pool[:a.offline]
-    single_texts = pool[a.offline:a.offline + a.single]
-    batch_texts = pool[a.offline + a.single:]
+    off_texts = pool[: a.offline]
+    single_texts = pool[a.offline : a.offline + a.single]
+    batch_texts = pool[a.offline + a.single :]
 
-    kwargs = {"max_length": a.max_length, "backend": a.encoder_backend} \
-        if a.method not in ("tfidf-logreg", "naive-bayes") else {}
+    kwargs = (
+        {"max_length": a.max_length, "backend": a.encoder_backend}
+        if a.method not in ("tfidf-logreg", "naive-bayes")
+        else {}
+    )
     tmp = Path(tempfile.mkdtemp(prefix="fewtag-load-"))
     t = time.perf_counter()
-    get_method(a.method)(**kwargs).fit([x for x, _ in labelled], [y for _, y in labelled],
-                                        classes=TAGS).save(tmp / "model")
+    get_method(a.method)(**kwargs).fit([x for x, _ in labelled], [y for _, y in labelled], classes=TAGS).save(
+        tmp / "model"
+    )
     print(f"trained {a.method} on {len(labelled)} issues in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     tagger = load_tagger(tmp / "model")
     tagger.predict(off_texts[:8])  # warm-up
     t = time.perf_counter()
     for s in range(0, len(off_texts), 64):
-        tagger.predict(off_texts[s:s + 64])
+        tagger.predict(off_texts[s : s + 64])
     offline_rate = len(off_texts) / (time.perf_counter() - t)
     # the same texts again in batches of --concurrency: the most a batcher fed by
     # that many single-text clients can gather (a different slice: no cache hits)
     small = [f"{x} ." for x in off_texts]
     t = time.perf_counter()
     for s in range(0, len(small), a.concurrency):
-        tagger.predict(small[s:s + a.concurrency])
+        tagger.predict(small[s : s + a.concurrency])
     offline_small = len(small) / (time.perf_counter() - t)
     del tagger
 
     port = free_port()
     env = {**os.environ, "COLUMNS": "200"}
     fewtag = str(Path(sys.executable).parent / "fewtag")
-    server = subprocess.Popen([fewtag, "serve", str(tmp / "model"), "--port", str(port),
-                               "--log-level", "warning"], env=env)
+    server = subprocess.Popen(
+        [fewtag, "serve", str(tmp / "model"), "--port", str(port), "--log-level", "warning"], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -218,8 +234,10 @@ def main() -> None:
         drive = DRIVERS[a.client]
         asyncio.run(drive(url, [{"items": [{"id": i, "text": f"warm-up {i}"}]} for i in range(20)], 4))
         single = [{"items": [{"id": i, "text": x}]} for i, x in enumerate(single_texts)]
-        batched = [{"items": [{"id": j, "text": x} for j, x in enumerate(batch_texts[s:s + a.batch])]}
-                   for s in range(0, len(batch_texts), a.batch)]
+        batched = [
+            {"items": [{"id": j, "text": x} for j, x in enumerate(batch_texts[s : s + a.batch])]}
+            for s in range(0, len(batch_texts), a.batch)
+        ]
         s_sec, s_lat, s_err = asyncio.run(drive(url, single, a.concurrency))
         s_batch = mean_batch(base)
         b_sec, b_lat, b_err = asyncio.run(drive(url, batched, a.concurrency))
@@ -228,20 +246,27 @@ def main() -> None:
         server.wait(timeout=30)
 
     s_rate, b_rate = len(single) / s_sec, len(batched) / b_sec
-    print(f"\n{a.method}: {len(labelled)} training issues, issue texts (title + body"
-          f"{'' if not kwargs else f', {a.max_length} tokens, {a.encoder_backend}'}), {a.concurrency} concurrent clients, "
-          f"{os.cpu_count()} CPUs, {a.client} client, load average {os.getloadavg()[0]:.1f}\n")
-    print("| run | requests | texts/request | errors | requests/s | texts/s | p50 ms | p95 ms | p99 ms |"
-          " vs offline |")
+    print(
+        f"\n{a.method}: {len(labelled)} training issues, issue texts (title + body"
+        f"{'' if not kwargs else f', {a.max_length} tokens, {a.encoder_backend}'}), {a.concurrency} concurrent clients, "
+        f"{os.cpu_count()} CPUs, {a.client} client, load average {os.getloadavg()[0]:.1f}\n"
+    )
+    print("| run | requests | texts/request | errors | requests/s | texts/s | p50 ms | p95 ms | p99 ms | vs offline |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(f"| offline predict (batches of 64) | - | - | - | - | {offline_rate:.1f} | - | - | - | 1.00 |")
-    print(f"| offline predict (batches of {a.concurrency}) | - | - | - | - | {offline_small:.1f} | - | - | - | "
-          f"{offline_small / offline_rate:.2f} |")
-    print(f"| service, single | {len(single)} | 1 | {s_err} | {s_rate:.1f} | {s_rate:.1f} | "
-          f"{pct(s_lat, 50):.1f} | {pct(s_lat, 95):.1f} | {pct(s_lat, 99):.1f} | {s_rate / offline_rate:.2f} |")
-    print(f"| service, batched | {len(batched)} | {a.batch} | {b_err} | {b_rate:.1f} | "
-          f"{b_rate * a.batch:.1f} | {pct(b_lat, 50):.1f} | {pct(b_lat, 95):.1f} | {pct(b_lat, 99):.1f} | "
-          f"{b_rate * a.batch / offline_rate:.2f} |")
+    print(
+        f"| offline predict (batches of {a.concurrency}) | - | - | - | - | {offline_small:.1f} | - | - | - | "
+        f"{offline_small / offline_rate:.2f} |"
+    )
+    print(
+        f"| service, single | {len(single)} | 1 | {s_err} | {s_rate:.1f} | {s_rate:.1f} | "
+        f"{pct(s_lat, 50):.1f} | {pct(s_lat, 95):.1f} | {pct(s_lat, 99):.1f} | {s_rate / offline_rate:.2f} |"
+    )
+    print(
+        f"| service, batched | {len(batched)} | {a.batch} | {b_err} | {b_rate:.1f} | "
+        f"{b_rate * a.batch:.1f} | {pct(b_lat, 50):.1f} | {pct(b_lat, 95):.1f} | {pct(b_lat, 99):.1f} | "
+        f"{b_rate * a.batch / offline_rate:.2f} |"
+    )
     print(f"\nmean texts per model call in the single-text run: {s_batch:.1f}")
 
 

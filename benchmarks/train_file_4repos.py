@@ -47,15 +47,19 @@ def balanced_parts(rows: list[dict], n_train: int, n_test: int, seed: int, min_p
         k_tr = n_train // len(labels) + (i < n_train % len(labels))
         k_te = n_test // len(labels) + (i < n_test % len(labels))
         train += [rs[j] for j in order[:k_tr]]
-        test += [rs[j] for j in order[k_tr:k_tr + k_te]]
+        test += [rs[j] for j in order[k_tr : k_tr + k_te]]
     return labels, train, test
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for i, r in enumerate(rows):
-            fh.write(json.dumps({"id": f"{r['id']}-{i}", "title": r["title"] or "", "body": r["body"] or "",
-                                 "label": r["labels"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {"id": f"{r['id']}-{i}", "title": r["title"] or "", "body": r["body"] or "", "label": r["labels"]}
+                )
+                + "\n"
+            )
 
 
 def before(train_file: Path, method: str, test: list[dict], labels: list[str], seed: int) -> np.ndarray:
@@ -65,8 +69,9 @@ def before(train_file: Path, method: str, test: list[dict], labels: list[str], s
 
     ds = load_data(train_file, seed=seed)
     train = ds.train
-    tagger = create(method, seed=seed).fit(train.texts, train.targets(False), classes=ds.labels,
-                                           validation=(ds.valid.texts, ds.valid.targets(False)))
+    tagger = create(method, seed=seed).fit(
+        train.texts, train.targets(False), classes=ds.labels, validation=(ds.valid.texts, ds.valid.targets(False))
+    )
     raw = [f"{r['title'] or ''}\n\n{r['body'] or ''}".strip() if r["body"] else (r["title"] or "") for r in test]
     return tagger.predict_indicator(raw), len(train)
 
@@ -114,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
                 results.setdefault((method, repo, "before"), []).append(fb)
                 results.setdefault((method, repo, "after"), []).append(fa)
                 results.setdefault((method, repo, "estimate"), []).append(est)
-                print(f"{method:14} seed {seed} {repo:10} labels {len(labels)} before (fit on {n_fit}) "
-                      f"{fb:.3f}  after (all {len(train)}) {fa:.3f}  cv estimate {est:.3f}  "
-                      f"{time.perf_counter() - t0:.1f} s", flush=True)
+                print(
+                    f"{method:14} seed {seed} {repo:10} labels {len(labels)} before (fit on {n_fit}) "
+                    f"{fb:.3f}  after (all {len(train)}) {fa:.3f}  cv estimate {est:.3f}  "
+                    f"{time.perf_counter() - t0:.1f} s",
+                    flush=True,
+                )
     print()
     print("| method | repository | before: macro F1 | after: macro F1 | after: 5-fold estimate |")
     print("|---|---|---|---|---|")

@@ -26,9 +26,13 @@ def tiny_encoder_path(tmp_path_factory):
     from tests.utils.tiny_encoders import build_sentence_encoder
 
     return str(build_sentence_encoder(tmp_path_factory.mktemp("enc") / "tiny-st"))
-WORDS = {"bug": ["crash", "error", "traceback", "segfault", "fails"],
-         "feature": ["please", "add", "option", "support", "request"],
-         "docs": ["readme", "typo", "documentation", "example", "guide"]}
+
+
+WORDS = {
+    "bug": ["crash", "error", "traceback", "segfault", "fails"],
+    "feature": ["please", "add", "option", "support", "request"],
+    "docs": ["readme", "typo", "documentation", "example", "guide"],
+}
 
 
 def labelled_file(path, n_per_label=20, multi=False, seed=0):
@@ -111,8 +115,7 @@ def test_holdout_methods_tune_on_one_validation_fold_and_say_so(tmp_path):
     labels = [json.loads(line)["labels"][0] for line in f.read_text().splitlines()]
     classes = sorted(set(labels))
     y = np.array([[int(lab == c) for c in classes] for lab in labels])
-    final, est = fit_with_cv(make, texts, y, classes, multi_label=False, decision=DecisionSpec(),
-                             text=TextSpec())
+    final, est = fit_with_cv(make, texts, y, classes, multi_label=False, decision=DecisionSpec(), text=TextSpec())
     assert est.strategy == "holdout (1 validation fold of 5)" and len(est.folds) == 2
     assert len(runs) == 3  # the probe, the fit on 4/5 with validation, the refit on all rows
     assert final is runs[-1] and final.text_of_spec() == TextSpec()
@@ -128,8 +131,21 @@ def test_holdout_keeps_a_test_part_out_and_scores_it_once(tmp_path):
 
 def test_precision_targets_and_objective_reach_the_saved_model(tmp_path):
     f = labelled_file(tmp_path / "train.jsonl", multi=True)
-    r = runner.invoke(app, ["train", str(f), "--method", "tfidf-logreg", "--out", str(tmp_path / "m"),
-                            "--objective", "macro", "--precision-target", "bug=0.95"])
+    r = runner.invoke(
+        app,
+        [
+            "train",
+            str(f),
+            "--method",
+            "tfidf-logreg",
+            "--out",
+            str(tmp_path / "m"),
+            "--objective",
+            "macro",
+            "--precision-target",
+            "bug=0.95",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "expected quality (5-fold out-of-fold" in r.output and "per label F1" in r.output
     meta = json.loads((tmp_path / "m" / "fewtag.json").read_text())
@@ -138,13 +154,16 @@ def test_precision_targets_and_objective_reach_the_saved_model(tmp_path):
     assert meta["decision"]["kind"] == "per-label"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--precision-target", "nolabel=0.9"], "unknown label"),
-    (["--precision-target", "bug=1.5"], "in (0, 1]"),
-    (["--objective", "weighted"], "objective must be one of"),
-    (["--holdout", "1.5"], "--holdout must be a fraction"),
-    (["-p", "nonsense=1"], "has no parameter nonsense; its parameters:"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--precision-target", "nolabel=0.9"], "unknown label"),
+        (["--precision-target", "bug=1.5"], "in (0, 1]"),
+        (["--objective", "weighted"], "objective must be one of"),
+        (["--holdout", "1.5"], "--holdout must be a fraction"),
+        (["-p", "nonsense=1"], "has no parameter nonsense; its parameters:"),
+    ],
+)
 def test_bad_train_options_are_one_line_errors(tmp_path, args, message):
     f = labelled_file(tmp_path / "train.jsonl")
     r = runner.invoke(app, ["train", str(f), "--method", "tfidf-logreg", "--out", str(tmp_path / "m"), *args])
@@ -152,11 +171,14 @@ def test_bad_train_options_are_one_line_errors(tmp_path, args, message):
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([{"text": "only one", "label": "bug"}, {"text": "two", "label": "bug"}], "need at least 2 labels"),
-    ([{"text": "", "label": "bug"}, {"text": " ", "label": "docs"}], "no labelled rows"),
-    ([{"text": "a", "label": "bug"}, {"text": "b", "label": "docs"}], "no labelled rows"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([{"text": "only one", "label": "bug"}, {"text": "two", "label": "bug"}], "need at least 2 labels"),
+        ([{"text": "", "label": "bug"}, {"text": " ", "label": "docs"}], "no labelled rows"),
+        ([{"text": "a", "label": "bug"}, {"text": "b", "label": "docs"}], "no labelled rows"),
+    ],
+)
 def test_unusable_files_say_what_is_wrong(tmp_path, rows, message):
     f = tmp_path / "bad.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -8,8 +8,10 @@ from fewtag.errors import ConfigError
 def test_rules_apply():
     s = np.array([[0.9, 0.6, 0.1], [0.2, 0.1, 0.3]])
     assert DecisionRule("top-k", k=2, abstain=False).apply(s).astype(int).tolist() == [[1, 1, 0], [1, 0, 1]]
-    assert DecisionRule("threshold", threshold=0.5, abstain=False).apply(s).astype(int).tolist() == \
-        [[1, 1, 0], [0, 0, 1]]
+    assert DecisionRule("threshold", threshold=0.5, abstain=False).apply(s).astype(int).tolist() == [
+        [1, 1, 0],
+        [0, 0, 1],
+    ]
     per = DecisionRule("per-label", thresholds=[0.95, 0.5, 0.25], abstain=True)
     assert per.apply(s).astype(int).tolist() == [[0, 1, 0], [0, 0, 1]]
     with pytest.raises(ConfigError, match="one of"):

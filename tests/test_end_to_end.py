@@ -26,10 +26,14 @@ def run(*args: str) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("source", [
-    SAMPLE,
-    pytest.param(SHARED_ZIP, marks=pytest.mark.skipif(not SHARED_ZIP.exists(), reason="../shared/data absent")),
-], ids=["bundled-sample", "shared-zip"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        SAMPLE,
+        pytest.param(SHARED_ZIP, marks=pytest.mark.skipif(not SHARED_ZIP.exists(), reason="../shared/data absent")),
+    ],
+    ids=["bundled-sample", "shared-zip"],
+)
 def test_stats_of_the_huggingface_datasets_dump(tmp_path, source):
     db = str(tmp_path / "s.db")
     run("import", str(source), "--store", db)
@@ -54,5 +58,6 @@ def test_main_job_on_the_bundled_sample(tmp_path):
     out = runner.invoke(app, ["predict", model, "-"], input=json.dumps(issue) + "\n")
     assert out.exit_code == 0
     row = json.loads(out.stdout)
-    assert row["id"] == issue["id"] and set(row["scores"]) == set(json.loads(
-        (Path(prep) / "labels.json").read_text())["labels"])
+    assert row["id"] == issue["id"] and set(row["scores"]) == set(
+        json.loads((Path(prep) / "labels.json").read_text())["labels"]
+    )

@@ -38,8 +38,7 @@ def test_an_unknown_parameter_names_it_and_lists_the_valid_ones():
 
 
 def test_methods_do_not_import_the_pipeline():
-    code = ("import sys, fewtag.methods.base, fewtag.registry; "
-            "print('fewtag.pipeline' in sys.modules)")
+    code = "import sys, fewtag.methods.base, fewtag.registry; print('fewtag.pipeline' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
@@ -49,22 +48,26 @@ def saved(tmp_path):
 
     from fewtag.registry import create
 
-    create("naive-bayes").fit(["crash now", "add option", "crash again", "new option"],
-                              [["bug"], ["feature"], ["bug"], ["feature"]]).save(tmp_path / "m")
+    create("naive-bayes").fit(
+        ["crash now", "add option", "crash again", "new option"], [["bug"], ["feature"], ["bug"], ["feature"]]
+    ).save(tmp_path / "m")
     path = tmp_path / "m" / "fewtag.json"
     return path, json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m["decision"].update(threshold=float("nan")), "finite"),
-    (lambda m: m["decision"].update(kind="per-label", thresholds=[0.5]), "thresholds for 2 classes"),
-    (lambda m: m.update(classes=["bug", "bug"]), "twice"),
-    (lambda m: m.update(classes="bug"), "label names"),
-    (lambda m: m.update(multi_label="yes"), "multi_label"),
-    (lambda m: m.update(params={"nonsense": 1}), "does not take"),
-    (lambda m: m.update(decision_spec={"objective": "weighted"}), "objective"),
-    (lambda m: m.update(text={"max_chars": -1}), "max_chars"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m["decision"].update(threshold=float("nan")), "finite"),
+        (lambda m: m["decision"].update(kind="per-label", thresholds=[0.5]), "thresholds for 2 classes"),
+        (lambda m: m.update(classes=["bug", "bug"]), "twice"),
+        (lambda m: m.update(classes="bug"), "label names"),
+        (lambda m: m.update(multi_label="yes"), "multi_label"),
+        (lambda m: m.update(params={"nonsense": 1}), "does not take"),
+        (lambda m: m.update(decision_spec={"objective": "weighted"}), "objective"),
+        (lambda m: m.update(text={"max_chars": -1}), "max_chars"),
+    ],
+)
 def test_a_corrupt_model_folder_is_one_clear_error(saved, change, message):
     import json
 

@@ -15,9 +15,9 @@ import json
 import numpy as np
 import pytest
 
+from fewtag.data.config import PrepareConfig
 from fewtag.data.labelled import read_labelled_file
 from fewtag.data.prepare import prepare_items
-from fewtag.data.config import PrepareConfig
 from fewtag.data.store import Item
 from fewtag.data.text import TextSpec
 from fewtag.methods.naive_bayes import NaiveBayesTagger
@@ -25,8 +25,10 @@ from fewtag.pipeline import predict_records, read_predict_input
 from fewtag.registry import load_tagger
 
 TITLE = "Crash when loading a parquet file"
-BODY = ("<!-- Thanks for filing an issue! -->\n### Describe the bug\nload_dataset fails with a traceback\n"
-        "- [x] I searched the issues\n```python\n" + "\n".join(f"line {i}" for i in range(20)) + "\n```\n")
+BODY = (
+    "<!-- Thanks for filing an issue! -->\n### Describe the bug\nload_dataset fails with a traceback\n"
+    "- [x] I searched the issues\n```python\n" + "\n".join(f"line {i}" for i in range(20)) + "\n```\n"
+)
 
 
 class Recorder(NaiveBayesTagger):
@@ -63,15 +65,27 @@ def test_the_text_settings_are_saved_and_loaded(model, tmp_path):
 
 def test_prepare_and_train_file_build_the_same_text(tmp_path):
     spec = TextSpec()
-    items = [Item(repo="o/r", id=str(i), number=i, title=TITLE if i == 0 else f"other issue {i}",
-                  body=BODY if i == 0 else "x", labels=["bug" if i % 2 else "docs"]) for i in range(40)]
+    items = [
+        Item(
+            repo="o/r",
+            id=str(i),
+            number=i,
+            title=TITLE if i == 0 else f"other issue {i}",
+            body=BODY if i == 0 else "x",
+            labels=["bug" if i % 2 else "docs"],
+        )
+        for i in range(40)
+    ]
     prepared = prepare_items(items, PrepareConfig(min_count=1))
     ds = prepared.dataset
     all_texts = ds.train.texts + ds.valid.texts + ds.test.texts
     assert expected(spec) in all_texts
     f = tmp_path / "train.jsonl"
-    f.write_text("".join(json.dumps({"id": it.id, "title": it.title, "body": it.body, "labels": it.labels}) + "\n"
-                         for it in items))
+    f.write_text(
+        "".join(
+            json.dumps({"id": it.id, "title": it.title, "body": it.body, "labels": it.labels}) + "\n" for it in items
+        )
+    )
     assert read_labelled_file(f, text=spec).texts[0] == expected(spec)
 
 

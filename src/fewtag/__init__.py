@@ -5,8 +5,7 @@
 True
 """
 
-__version__ = "0.1.0"
-
-from fewtag.registry import available_methods, get_method, register  # noqa: E402
+from fewtag._version import __version__
+from fewtag.registry import available_methods, get_method, register
 
 __all__ = ["__version__", "available_methods", "get_method", "register"]

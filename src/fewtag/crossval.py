@@ -66,10 +66,13 @@ class CVEstimate:
         for key in ("micro_f1", "macro_f1"):
             out[key] = _rounded(mean_interval([f[key] for f in self.folds]))
         labels = list(self.folds[0]["per_label"]) if self.folds else []
-        out["per_label_f1"] = {lab: round(float(np.mean([f["per_label"][lab] for f in self.folds])), 4)
-                               for lab in labels}
-        out["per_fold"] = [{"micro_f1": round(f["micro_f1"], 4), "macro_f1": round(f["macro_f1"], 4),
-                            "size": f["size"]} for f in self.folds]
+        out["per_label_f1"] = {
+            lab: round(float(np.mean([f["per_label"][lab] for f in self.folds])), 4) for lab in labels
+        }
+        out["per_fold"] = [
+            {"micro_f1": round(f["micro_f1"], 4), "macro_f1": round(f["macro_f1"], 4), "size": f["size"]}
+            for f in self.folds
+        ]
         return out
 
 
@@ -91,8 +94,10 @@ def fold_count(y: NDArray, requested: int = DEFAULT_FOLDS) -> int:
     counts = np.asarray(y).sum(axis=0)
     rarest = int(counts.min()) if counts.size else 0
     if rarest < 2:
-        raise InputError(f"a label has {rarest} example(s); each label needs at least 2 to be "
-                         "cross-validated (add examples or drop the label)")
+        raise InputError(
+            f"a label has {rarest} example(s); each label needs at least 2 to be "
+            "cross-validated (add examples or drop the label)"
+        )
     return int(max(2, min(requested, rarest)))
 
 
@@ -121,8 +126,12 @@ def make_folds(y: NDArray, *, multi_label: bool, n_splits: int, seed: int = 0) -
 
 def _fold_metrics(y: NDArray, pred: NDArray, classes: Sequence[str]) -> dict[str, Any]:
     f1 = per_label_scores(y, pred)["f1"]
-    return {"micro_f1": micro_f1(y, pred), "macro_f1": macro_f1(y, pred),
-            "per_label": {c: float(v) for c, v in zip(classes, f1)}, "size": int(len(y))}
+    return {
+        "micro_f1": micro_f1(y, pred),
+        "macro_f1": macro_f1(y, pred),
+        "per_label": {c: float(v) for c, v in zip(classes, f1)},
+        "size": int(len(y)),
+    }
 
 
 def fit_with_cv(
@@ -158,14 +167,31 @@ def fit_with_cv(
     labels = indicator_to_labels(y, classes, multi_label)
     probe = make()
     if probe.tuning == "holdout":
-        return _fit_holdout(make, texts, y, labels, classes, folds, multi_label=multi_label, decision=decision,
-                            text=text, unlabelled=unlabelled, say=say)
+        return _fit_holdout(
+            make,
+            texts,
+            y,
+            labels,
+            classes,
+            folds,
+            multi_label=multi_label,
+            decision=decision,
+            text=text,
+            unlabelled=unlabelled,
+            say=say,
+        )
     oof: dict[Any, NDArray] | None = None
     for i, held in enumerate(folds, 1):
         say(f"fold {i}/{len(folds)}: fitting on {len(texts) - len(held)} rows")
         train = np.setdiff1d(np.arange(len(texts)), held)
-        tagger = make().fit([texts[j] for j in train], [labels[j] for j in train], classes=classes,
-                            multi_label=multi_label, decision=decision, unlabelled=unlabelled)
+        tagger = make().fit(
+            [texts[j] for j in train],
+            [labels[j] for j in train],
+            classes=classes,
+            multi_label=multi_label,
+            decision=decision,
+            unlabelled=unlabelled,
+        )
         cands = tagger._candidate_scores([texts[j] for j in held])
         if oof is None:
             oof = {key: np.zeros((len(texts), len(classes))) for key in cands}
@@ -176,8 +202,9 @@ def fit_with_cv(
                 del oof[key]
     assert oof is not None
     say(f"fitting the final model on all {len(texts)} rows")
-    final = make().fit(texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text,
-                       unlabelled=unlabelled)
+    final = make().fit(
+        texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text, unlabelled=unlabelled
+    )
     final.tune_scores(oof, y)
     chosen = _chosen_candidate(final, oof)
     spec = final.decision_spec()
@@ -201,9 +228,15 @@ def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decisio
     held = folds[0]
     train = np.setdiff1d(np.arange(len(texts)), held)
     say(f"tuning on one validation fold ({len(held)} rows) after fitting on {len(train)}")
-    first = make().fit([texts[j] for j in train], [labels[j] for j in train], classes=classes,
-                       multi_label=multi_label, decision=decision, unlabelled=unlabelled,
-                       validation=([texts[j] for j in held], [labels[j] for j in held]))
+    first = make().fit(
+        [texts[j] for j in train],
+        [labels[j] for j in train],
+        classes=classes,
+        multi_label=multi_label,
+        decision=decision,
+        unlabelled=unlabelled,
+        validation=([texts[j] for j in held], [labels[j] for j in held]),
+    )
     val_scores = first.predict_proba([texts[j] for j in held])
     spec = first.decision_spec()
     estimate = CVEstimate(strategy=f"holdout (1 validation fold of {len(folds)})", n_rows=len(texts))
@@ -214,7 +247,8 @@ def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decisio
             estimate.folds.append(_fold_metrics(y[held][b], rule.apply(val_scores[b]), classes))
     del first
     say(f"refitting on all {len(texts)} rows")
-    final = make().fit(texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text,
-                       unlabelled=unlabelled)
+    final = make().fit(
+        texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text, unlabelled=unlabelled
+    )
     final.tune_scores(val_scores, y[held])
     return final, estimate

@@ -36,8 +36,17 @@ from sklearn.metrics import precision_score
 
 from fewtag.errors import ConfigError
 
-__all__ = ["DecisionRule", "DecisionSpec", "tune_rule", "tune_decision", "objective_value", "RULE_KINDS",
-           "OBJECTIVES", "check_objective", "best_label_f1"]
+__all__ = [
+    "DecisionRule",
+    "DecisionSpec",
+    "tune_rule",
+    "tune_decision",
+    "objective_value",
+    "RULE_KINDS",
+    "OBJECTIVES",
+    "check_objective",
+    "best_label_f1",
+]
 
 RULE_KINDS = ("top-k", "threshold", "per-label")
 OBJECTIVES = ("micro", "macro")
@@ -77,9 +86,7 @@ class DecisionRule:
 
     def __post_init__(self) -> None:
         if self.kind not in RULE_KINDS:
-            raise ConfigError(
-                f"decision rule must be one of {', '.join(RULE_KINDS)}; got {self.kind!r}"
-            )
+            raise ConfigError(f"decision rule must be one of {', '.join(RULE_KINDS)}; got {self.kind!r}")
         if self.k < 1:
             raise ConfigError(f"top-k needs k >= 1; got {self.k}")
 
@@ -110,7 +117,7 @@ class DecisionRule:
             raise ConfigError(f"{self.kind} rule has {len(self.thresholds)} thresholds for {c} classes")
         return np.asarray(self.thresholds, dtype=np.float64)
 
-    def check(self, n_classes: int) -> "DecisionRule":
+    def check(self, n_classes: int) -> DecisionRule:
         """Raise ``ConfigError`` unless the rule is usable for ``n_classes`` labels (finite thresholds)."""
         values = [self.threshold, *self.thresholds]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
@@ -123,7 +130,7 @@ class DecisionRule:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DecisionRule":
+    def from_dict(cls, data: dict[str, Any]) -> DecisionRule:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
@@ -178,8 +185,9 @@ class DecisionSpec:
             if bad or not kinds:
                 raise ConfigError(f"decision kinds must be among {', '.join(RULE_KINDS)}; got {list(kinds)}")
             object.__setattr__(self, "kinds", kinds)
-        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int)
-                                       or self.top_k < 1):
+        if self.top_k is not None and (
+            isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1
+        ):
             raise ConfigError(f"top_k must be an integer >= 1; got {self.top_k!r}")
         if self.abstain is not None and not isinstance(self.abstain, bool):
             raise ConfigError(f"abstain must be true or false; got {self.abstain!r}")
@@ -198,8 +206,9 @@ class DecisionSpec:
         if isinstance(t, dict):
             unknown = sorted(set(t) - set(classes))
             if unknown:
-                raise ConfigError(f"precision target for unknown label(s) {', '.join(unknown)}; "
-                                  f"labels: {', '.join(classes)}")
+                raise ConfigError(
+                    f"precision target for unknown label(s) {', '.join(unknown)}; labels: {', '.join(classes)}"
+                )
             return [t.get(c) for c in classes]
         return [float(t)] * len(classes)
 
@@ -210,7 +219,7 @@ class DecisionSpec:
         return d
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "DecisionSpec":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> DecisionSpec:
         """Build from a config table; unknown keys are a ``ConfigError`` listing the valid ones."""
         data = dict(data or {})
         names = [f.name for f in fields(cls)]
@@ -222,7 +231,7 @@ class DecisionSpec:
         return cls(**data)
 
     @classmethod
-    def coerce(cls, spec: "DecisionSpec | Mapping[str, Any] | None") -> "DecisionSpec":
+    def coerce(cls, spec: DecisionSpec | Mapping[str, Any] | None) -> DecisionSpec:
         return spec if isinstance(spec, DecisionSpec) else cls.from_dict(spec)
 
 
@@ -359,7 +368,10 @@ def tune_rule(
 
 
 def _tune_per_label(
-    scores: NDArray, y_true: NDArray, grid: NDArray, precision_target: float | None,
+    scores: NDArray,
+    y_true: NDArray,
+    grid: NDArray,
+    precision_target: float | None,
     start: DecisionRule | None,
 ) -> DecisionRule:
     """Coordinate ascent on micro F1, one label at a time, two passes."""
@@ -368,8 +380,9 @@ def _tune_per_label(
     thresholds = np.full(c, base, dtype=float)
     if precision_target is not None:
         for j in range(c):
-            ok = [t for t in grid
-                  if precision_score(y_true[:, j], scores[:, j] >= t, zero_division=0) >= precision_target]
+            ok = [
+                t for t in grid if precision_score(y_true[:, j], scores[:, j] >= t, zero_division=0) >= precision_target
+            ]
             thresholds[j] = min(ok) if ok else float(grid.max()) + 1e-9
         return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
     pred = scores >= thresholds
@@ -441,8 +454,10 @@ def tune_decision(
         k = min(spec.top_k, scores.shape[1])
         if not spec.abstain:
             return DecisionRule("top-k", k=k, abstain=False)
-        best = max((DecisionRule("top-k", k=k, threshold=float(t), abstain=True) for t in grid),
-                   key=lambda r: objective_value(y_true, r.apply(scores), spec.objective))
+        best = max(
+            (DecisionRule("top-k", k=k, threshold=float(t), abstain=True) for t in grid),
+            key=lambda r: objective_value(y_true, r.apply(scores), spec.objective),
+        )
         return best
     if not multi_label:
         if any(targeted):
@@ -450,13 +465,17 @@ def tune_decision(
             floors = []
             for j, t in enumerate(targets):  # a label's floor: precision among the texts it is top-1 for
                 won = top[:, j]
-                floors.append(float(scores.min(initial=0.0)) if t is None
-                              else _precision_floor(scores[won, j], y_true[won, j], grid, t))
-            return DecisionRule("top-k", k=1, threshold=float(scores.min(initial=0.0)), thresholds=floors,
-                                abstain=True)
+                floors.append(
+                    float(scores.min(initial=0.0))
+                    if t is None
+                    else _precision_floor(scores[won, j], y_true[won, j], grid, t)
+                )
+            return DecisionRule("top-k", k=1, threshold=float(scores.min(initial=0.0)), thresholds=floors, abstain=True)
         if spec.abstain:
-            return max((DecisionRule("top-k", k=1, threshold=float(t), abstain=True) for t in grid),
-                       key=lambda r: objective_value(y_true, r.apply(scores), spec.objective))
+            return max(
+                (DecisionRule("top-k", k=1, threshold=float(t), abstain=True) for t in grid),
+                key=lambda r: objective_value(y_true, r.apply(scores), spec.objective),
+            )
         return DecisionRule("top-k", k=1, abstain=False)
     abstain = True if spec.abstain is None else spec.abstain
     if not any(targeted):
@@ -469,8 +488,9 @@ def tune_decision(
                 rule = _best_with_abstain(scores, y_true, grid, kinds, spec.abstain)
         rule.abstain = abstain if rule.kind != "top-k" else rule.abstain
         return rule
-    thresholds = np.array([_precision_floor(scores[:, j], y_true[:, j], grid, t) if t is not None else 0.5
-                           for j, t in enumerate(targets)])
+    thresholds = np.array(
+        [_precision_floor(scores[:, j], y_true[:, j], grid, t) if t is not None else 0.5 for j, t in enumerate(targets)]
+    )
     free = [j for j, t in enumerate(targeted) if not t]
     if spec.objective == "macro":
         for j in free:
@@ -490,8 +510,9 @@ def tune_decision(
     return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=abstain)
 
 
-def _best_with_abstain(scores: NDArray, y_true: NDArray, grid: NDArray, kinds: tuple[str, ...],
-                       abstain: bool) -> DecisionRule:
+def _best_with_abstain(
+    scores: NDArray, y_true: NDArray, grid: NDArray, kinds: tuple[str, ...], abstain: bool
+) -> DecisionRule:
     candidates = [DecisionRule("threshold", threshold=float(t), abstain=abstain) for t in grid]
     best = max(candidates, key=lambda r: _micro(y_true, r.apply(scores)))
     if "per-label" in kinds:

@@ -215,7 +215,7 @@ def guard_out(path: str | Path, kind: str | None = None, *, force: bool = False)
 
 
 def _write_marker(folder: Path, kind: str | None) -> None:
-    from fewtag import __version__
+    from fewtag._version import __version__
 
     data = {
         "kind": kind or "output",

@@ -36,9 +36,7 @@ def binarize(label_sets: Sequence[Sequence[str]], classes: Sequence[str]) -> NDA
     for row, labels in enumerate(label_sets):
         for label in labels:
             if label not in index:
-                raise InputError(
-                    f"label {label!r} was not seen in training. Known labels: {', '.join(classes)}"
-                )
+                raise InputError(f"label {label!r} was not seen in training. Known labels: {', '.join(classes)}")
             y[row, index[label]] = 1
     return y
 

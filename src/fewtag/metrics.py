@@ -118,8 +118,12 @@ def per_label_scores(y_true: Any, y_pred: Any) -> dict[str, NDArray[np.float64]]
         precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)
         recall = np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), 0.0)
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
-    return {"precision": precision.astype(float), "recall": recall.astype(float),
-            "f1": f1.astype(float), "support": (tp + fn).astype(int)}
+    return {
+        "precision": precision.astype(float),
+        "recall": recall.astype(float),
+        "f1": f1.astype(float),
+        "support": (tp + fn).astype(int),
+    }
 
 
 def macro_f1(y_true: Any, y_pred: Any) -> float:
@@ -179,8 +183,13 @@ def score(y_true: Any, y_pred: Any, classes: Sequence[str] | None = None) -> dic
         "macro_f1": float(per["f1"].mean()) if per["f1"].size else 0.0,
         "accuracy": accuracy(t, p),
         "per_label": [
-            {"label": names[j], "precision": float(per["precision"][j]), "recall": float(per["recall"][j]),
-             "f1": float(per["f1"][j]), "support": int(per["support"][j])}
+            {
+                "label": names[j],
+                "precision": float(per["precision"][j]),
+                "recall": float(per["recall"][j]),
+                "f1": float(per["f1"][j]),
+                "support": int(per["support"][j]),
+            }
             for j in range(t.shape[1])
         ],
     }
@@ -259,9 +268,15 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> dict[str
     if not v.size:
         raise ValueError("mean_interval needs at least one value")
     ci = t_interval(v.tolist(), confidence)
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v)),
-            "min": float(v.min()), "max": float(v.max()),
-            "lo": None if ci is None else ci[0], "hi": None if ci is None else ci[1]}
+    return {
+        "mean": float(v.mean()),
+        "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+        "n": int(len(v)),
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "lo": None if ci is None else ci[0],
+        "hi": None if ci is None else ci[1],
+    }
 
 
 def format_interval(stats: dict[str, Any], digits: int = 3) -> str:

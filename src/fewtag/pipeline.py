@@ -28,8 +28,16 @@ from fewtag.errors import ConfigError, DataFormatError, InputError
 from fewtag.methods.base import BaseTagger
 from fewtag.registry import create
 
-__all__ = ["parse_params", "parse_targets", "train_model", "read_predict_input", "predict_records",
-           "open_input", "data_fingerprint", "text_spec_of"]
+__all__ = [
+    "parse_params",
+    "parse_targets",
+    "train_model",
+    "read_predict_input",
+    "predict_records",
+    "open_input",
+    "data_fingerprint",
+    "text_spec_of",
+]
 
 
 def parse_params(pairs: Iterable[str]) -> dict[str, Any]:
@@ -61,8 +69,7 @@ def parse_targets(pairs: Iterable[str]) -> float | dict[str, float] | None:
     for pair in pairs:
         label, sep, value = pair.rpartition("=")
         if not sep or not label.strip():
-            raise ConfigError(f"--precision-target takes LABEL=NUMBER (or one NUMBER for every label); "
-                              f"got {pair!r}")
+            raise ConfigError(f"--precision-target takes LABEL=NUMBER (or one NUMBER for every label); got {pair!r}")
         out[label.strip()] = _number(value, f"--precision-target {label.strip()}")
     return out
 
@@ -90,17 +97,28 @@ def text_spec_of(ds: PreparedDataset) -> TextSpec:
     if meta is None or not meta.is_file():
         return TextSpec()
     cfg = read_json(meta).get("config", {})
-    return TextSpec(clean=bool(cfg.get("clean_markdown", True)), code_blocks=cfg.get("code_blocks", "shorten"),
-                    max_chars=cfg.get("max_chars", 4000))
+    return TextSpec(
+        clean=bool(cfg.get("clean_markdown", True)),
+        code_blocks=cfg.get("code_blocks", "shorten"),
+        max_chars=cfg.get("max_chars", 4000),
+    )
 
 
-def train_model(data: str | Path | PreparedDataset, method: str, out: str | Path, *,
-                params: dict[str, Any] | None = None, model: str | None = None,
-                slice_name: str = "all", seed: int = 0,
-                decision: DecisionSpec | Mapping[str, Any] | None = None,
-                folds: int = 5, holdout: float | None = None,
-                file_options: dict[str, Any] | None = None,
-                log: Callable[[str], None] | None = None) -> tuple[BaseTagger, dict[str, Any]]:
+def train_model(
+    data: str | Path | PreparedDataset,
+    method: str,
+    out: str | Path,
+    *,
+    params: dict[str, Any] | None = None,
+    model: str | None = None,
+    slice_name: str = "all",
+    seed: int = 0,
+    decision: DecisionSpec | Mapping[str, Any] | None = None,
+    folds: int = 5,
+    holdout: float | None = None,
+    file_options: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[BaseTagger, dict[str, Any]]:
     """Fit ``method`` and save the model folder to ``out``.
 
     Parameters
@@ -126,26 +144,49 @@ def train_model(data: str | Path | PreparedDataset, method: str, out: str | Path
     if isinstance(data, PreparedDataset) or Path(data).is_dir():
         if holdout is not None:
             raise ConfigError("--holdout is for a labelled file; a prepared folder has its own test split")
-        return _train_prepared(data, method, out, params=params, model=model, slice_name=slice_name, seed=seed,
-                               decision=spec)
+        return _train_prepared(
+            data, method, out, params=params, model=model, slice_name=slice_name, seed=seed, decision=spec
+        )
     path = Path(data)
     if not path.is_file():
         raise InputError(f"{path} does not exist; give a prepared folder (fewtag prepare) or a labelled file")
-    return _train_file(path, method, out, params=params, model=model, seed=seed, decision=spec, folds=folds,
-                       holdout=holdout, file_options=file_options or {}, log=log)
+    return _train_file(
+        path,
+        method,
+        out,
+        params=params,
+        model=model,
+        seed=seed,
+        decision=spec,
+        folds=folds,
+        holdout=holdout,
+        file_options=file_options or {},
+        log=log,
+    )
 
 
 def _scored(tagger: BaseTagger, texts: list[str], gold: np.ndarray) -> dict[str, Any]:
     from fewtag.metrics import macro_f1, micro_f1
 
     pred = tagger.predict_indicator(texts)
-    return {"micro_f1": round(micro_f1(gold, pred), 4), "macro_f1": round(macro_f1(gold, pred), 4),
-            "test_size": len(texts)}
+    return {
+        "micro_f1": round(micro_f1(gold, pred), 4),
+        "macro_f1": round(macro_f1(gold, pred), 4),
+        "test_size": len(texts),
+    }
 
 
-def _train_prepared(data: str | Path | PreparedDataset, method: str, out: str | Path, *,
-                    params: dict[str, Any] | None, model: str | None, slice_name: str, seed: int,
-                    decision: DecisionSpec) -> tuple[BaseTagger, dict[str, Any]]:
+def _train_prepared(
+    data: str | Path | PreparedDataset,
+    method: str,
+    out: str | Path,
+    *,
+    params: dict[str, Any] | None,
+    model: str | None,
+    slice_name: str,
+    seed: int,
+    decision: DecisionSpec,
+) -> tuple[BaseTagger, dict[str, Any]]:
     from fewtag.data.loading import load_data
 
     ds = data if isinstance(data, PreparedDataset) else load_data(data, seed=seed)
@@ -154,26 +195,51 @@ def _train_prepared(data: str | Path | PreparedDataset, method: str, out: str | 
     train = ds.train.subset(ds.slices[slice_name])
     tagger = create(method, params, model=model, seed=seed)
     start = time.perf_counter()
-    tagger.fit(train.texts, train.targets(ds.multi_label), classes=ds.labels, multi_label=ds.multi_label,
-               validation=(ds.valid.texts, ds.valid.targets(ds.multi_label)) if len(ds.valid) else None,
-               unlabelled=ds.unsup.texts, decision=decision, text=text_spec_of(ds))
-    metrics: dict[str, Any] = {"train_s": round(time.perf_counter() - start, 3), "train_size": len(train),
-                               "tuning": "validation split" if len(ds.valid) else "none"}
+    tagger.fit(
+        train.texts,
+        train.targets(ds.multi_label),
+        classes=ds.labels,
+        multi_label=ds.multi_label,
+        validation=(ds.valid.texts, ds.valid.targets(ds.multi_label)) if len(ds.valid) else None,
+        unlabelled=ds.unsup.texts,
+        decision=decision,
+        text=text_spec_of(ds),
+    )
+    metrics: dict[str, Any] = {
+        "train_s": round(time.perf_counter() - start, 3),
+        "train_size": len(train),
+        "tuning": "validation split" if len(ds.valid) else "none",
+    }
     if len(ds.test):
         metrics.update(_scored(tagger, ds.test.texts, ds.test.y(ds.labels)))
     tagger.metadata_.update(
-        metrics={"test": metrics}, data_fingerprint=data_fingerprint(train.texts, train.labels),
-        trained_on={"data": str(ds.path) if ds.path else None, "slice": slice_name, "seed": seed,
-                    "tuning": metrics["tuning"]},
+        metrics={"test": metrics},
+        data_fingerprint=data_fingerprint(train.texts, train.labels),
+        trained_on={
+            "data": str(ds.path) if ds.path else None,
+            "slice": slice_name,
+            "seed": seed,
+            "tuning": metrics["tuning"],
+        },
     )
     tagger.save(out)
     return tagger, metrics
 
 
-def _train_file(path: Path, method: str, out: str | Path, *, params: dict[str, Any] | None, model: str | None,
-                seed: int, decision: DecisionSpec, folds: int, holdout: float | None,
-                file_options: dict[str, Any],
-                log: Callable[[str], None] | None) -> tuple[BaseTagger, dict[str, Any]]:
+def _train_file(
+    path: Path,
+    method: str,
+    out: str | Path,
+    *,
+    params: dict[str, Any] | None,
+    model: str | None,
+    seed: int,
+    decision: DecisionSpec,
+    folds: int,
+    holdout: float | None,
+    file_options: dict[str, Any],
+    log: Callable[[str], None] | None,
+) -> tuple[BaseTagger, dict[str, Any]]:
     from fewtag.crossval import fit_with_cv
     from fewtag.data.labelled import read_labelled_file
     from fewtag.data.split import split_indices
@@ -189,20 +255,40 @@ def _train_file(path: Path, method: str, out: str | Path, *, params: dict[str, A
         train_idx, test_idx = split_indices(y, holdout, seed, multi_label=rows.multi_label)
     texts = [rows.texts[i] for i in train_idx]
     start = time.perf_counter()
-    tagger, estimate = fit_with_cv(lambda: create(method, params, model=model, seed=seed), texts, y[train_idx],
-                                   rows.classes, multi_label=rows.multi_label, decision=decision, text=text,
-                                   unlabelled=rows.unlabelled, n_folds=folds, seed=seed, log=say)
+    tagger, estimate = fit_with_cv(
+        lambda: create(method, params, model=model, seed=seed),
+        texts,
+        y[train_idx],
+        rows.classes,
+        multi_label=rows.multi_label,
+        decision=decision,
+        text=text,
+        unlabelled=rows.unlabelled,
+        n_folds=folds,
+        seed=seed,
+        log=say,
+    )
     summary = estimate.summary()
-    metrics: dict[str, Any] = {"train_s": round(time.perf_counter() - start, 3), "train_size": len(texts),
-                               "tuning": estimate.strategy, "estimate": summary}
+    metrics: dict[str, Any] = {
+        "train_s": round(time.perf_counter() - start, 3),
+        "train_size": len(texts),
+        "tuning": estimate.strategy,
+        "estimate": summary,
+    }
     saved: dict[str, Any] = {"cv": summary}
     if len(test_idx):
         metrics.update(_scored(tagger, [rows.texts[i] for i in test_idx], y[test_idx]))
         saved["test"] = {k: metrics[k] for k in ("micro_f1", "macro_f1", "test_size")}
     tagger.metadata_.update(
-        metrics=saved, data_fingerprint=data_fingerprint(texts, [rows.labels[i] for i in train_idx]),
-        trained_on={"data": str(path), "rows": len(texts), "seed": seed, "tuning": estimate.strategy,
-                    "holdout": holdout},
+        metrics=saved,
+        data_fingerprint=data_fingerprint(texts, [rows.labels[i] for i in train_idx]),
+        trained_on={
+            "data": str(path),
+            "rows": len(texts),
+            "seed": seed,
+            "tuning": estimate.strategy,
+            "holdout": holdout,
+        },
     )
     tagger.save(out)
     return tagger, metrics
@@ -229,8 +315,9 @@ def read_predict_input(stream: TextIO, name: str) -> Iterator[tuple[str, dict[st
             yield str(n), {"text": line.rstrip("\n"), "_where": where}
 
 
-def predict_records(tagger: BaseTagger, records: Iterable[tuple[str, Mapping[str, Any]]], *,
-                    batch_size: int = 256, digits: int = 4) -> Iterator[dict[str, Any]]:
+def predict_records(
+    tagger: BaseTagger, records: Iterable[tuple[str, Mapping[str, Any]]], *, batch_size: int = 256, digits: int = 4
+) -> Iterator[dict[str, Any]]:
     """Predictions in input order: ``{"id", "labels", "scores", "abstained"}``.
 
     Each record becomes model input through ``tagger.text_of`` (the model's text settings).
@@ -242,9 +329,12 @@ def predict_records(tagger: BaseTagger, records: Iterable[tuple[str, Mapping[str
         chosen = tagger.decision_.apply(scores)
         for (rid, _), row, pick in zip(batch, scores, chosen):
             labels = [tagger.classes_[j] for j in np.flatnonzero(pick)]
-            yield {"id": rid, "labels": labels,
-                   "scores": {c: round(float(s), digits) for c, s in zip(tagger.classes_, row)},
-                   "abstained": not labels}
+            yield {
+                "id": rid,
+                "labels": labels,
+                "scores": {c: round(float(s), digits) for c, s in zip(tagger.classes_, row)},
+                "abstained": not labels,
+            }
 
     for rid, rec in records:
         batch.append((rid, tagger.text_of(rec, str(rec.get("_where", rid)))))

@@ -21,8 +21,15 @@ from fewtag.errors import ConfigError, InputError, ModelFileError, UnknownMethod
 if TYPE_CHECKING:
     from fewtag.methods.base import BaseTagger
 
-__all__ = ["register", "get_method", "available_methods", "create", "method_parameters", "load_tagger",
-           "BUILTIN_METHODS"]
+__all__ = [
+    "register",
+    "get_method",
+    "available_methods",
+    "create",
+    "method_parameters",
+    "load_tagger",
+    "BUILTIN_METHODS",
+]
 
 #: name -> "module:Class" for the methods shipped with fewtag.
 BUILTIN_METHODS: dict[str, str] = {
@@ -95,9 +102,7 @@ def get_method(name: str) -> type[BaseTagger]:
         return _REGISTERED[name]
     target = BUILTIN_METHODS.get(name) or _entry_point_methods().get(name)
     if target is None or not _importable(target):
-        raise UnknownMethodError(
-            f"{name!r} is not a method. Available: {', '.join(available_methods())}"
-        )
+        raise UnknownMethodError(f"{name!r} is not a method. Available: {', '.join(available_methods())}")
     module_name, _, attr = target.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     _REGISTERED.setdefault(name, cls)
@@ -112,12 +117,14 @@ def method_parameters(name_or_cls: str | type) -> set[str]:
     """
     cls = get_method(name_or_cls) if isinstance(name_or_cls, str) else name_or_cls
     sig = inspect.signature(cls.__init__)
-    return {p.name for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    return {
+        p.name for p in sig.parameters.values() if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    }
 
 
-def create(name: str, params: dict[str, Any] | None = None, *, model: str | None = None,
-           seed: int | None = None) -> BaseTagger:
+def create(
+    name: str, params: dict[str, Any] | None = None, *, model: str | None = None, seed: int | None = None
+) -> BaseTagger:
     """The one factory: an unfitted tagger of method ``name``.
 
     ``model`` fills the constructor's ``model`` argument and ``seed`` its
@@ -142,8 +149,10 @@ def create(name: str, params: dict[str, Any] | None = None, *, model: str | None
         params.setdefault("random_state", seed)
     unknown = sorted(set(params) - accepted)
     if unknown:
-        raise ConfigError(f"method {name!r} has no parameter {', '.join(unknown)}; "
-                          f"its parameters: {', '.join(sorted(accepted)) or 'none'}")
+        raise ConfigError(
+            f"method {name!r} has no parameter {', '.join(unknown)}; "
+            f"its parameters: {', '.join(sorted(accepted)) or 'none'}"
+        )
     return cls(**params)
 
 
@@ -173,15 +182,18 @@ def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> Base
     params = dict(meta.get("params", {}))
     if encoder_backend is not None:
         if "backend" not in method_parameters(cls):
-            raise InputError(f"method {cls.name} has no encoder backend to choose "
-                             "(knn, embed-logreg and zero-shot-embed have)")
+            raise InputError(
+                f"method {cls.name} has no encoder backend to choose (knn, embed-logreg and zero-shot-embed have)"
+            )
         from fewtag.embed.encoder import check_backend
 
         params["backend"] = check_backend(encoder_backend)
     unknown = sorted(set(params) - method_parameters(cls))
     if unknown:
-        raise ModelFileError(f"{path}: fewtag.json has parameters {', '.join(unknown)} that method "
-                             f"{cls.name} does not take (written by another fewtag version?)")
+        raise ModelFileError(
+            f"{path}: fewtag.json has parameters {', '.join(unknown)} that method "
+            f"{cls.name} does not take (written by another fewtag version?)"
+        )
     try:
         tagger = cls(**params)
     except (ValueError, TypeError) as exc:

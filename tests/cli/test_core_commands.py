@@ -23,8 +23,15 @@ def invoke(*args: str, input: str | None = None):
 def fewtag_cli(*args: str, cwd=None, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run the real entry point (error handling included) in a subprocess."""
     code = "from fewtag.cli import main; main()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=cwd, input=stdin, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -54,8 +61,11 @@ def test_train_and_predict_jsonl_in_input_order(tmp_path, prepared):
     meta = json.loads((model / "fewtag.json").read_text())
     assert meta["method"] == "tfidf-logreg" and meta["params"]["C"] == 5
     assert 0 <= meta["metrics"]["test"]["micro_f1"] <= 1 and meta["data_fingerprint"]
-    lines = [json.dumps({"id": "z", "title": "crash error", "body": "traceback fails"}),
-             "docs readme typo guide", json.dumps({"id": 7, "text": "add support option feature"})]
+    lines = [
+        json.dumps({"id": "z", "title": "crash error", "body": "traceback fails"}),
+        "docs readme typo guide",
+        json.dumps({"id": 7, "text": "add support option feature"}),
+    ]
     r = invoke("predict", str(model), "-", input="\n".join(lines) + "\n")
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in r.stdout.splitlines()]
@@ -68,23 +78,25 @@ def test_train_and_predict_jsonl_in_input_order(tmp_path, prepared):
 def test_train_on_a_labelled_file_directly(tmp_path):
     p = tmp_path / "emo.txt"
     words = {"joy": "happy glad great", "sadness": "sad down cry", "anger": "mad angry rage"}
-    p.write_text("".join(f"i feel {words[lab].split()[i % 3]} today {i};{lab}\n"
-                         for i in range(60) for lab in words))
+    p.write_text("".join(f"i feel {words[lab].split()[i % 3]} today {i};{lab}\n" for i in range(60) for lab in words))
     r = invoke("train", str(p), "--method", "naive-bayes", "--out", str(tmp_path / "m"))
     assert r.exit_code == 0, r.output
     assert not json.loads((tmp_path / "m" / "fewtag.json").read_text())["multi_label"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["import", "{tmp}/missing.jsonl"], "does not exist"),
-    (["import", "{tmp}/empty.jsonl"], "is empty"),
-    (["import", "{tmp}/broken.jsonl"], "broken.jsonl:2: malformed JSON"),
-    (["import", "{tmp}/latin1.jsonl"], "not UTF-8"),
-    (["import", "{tmp}/empty.jsonl", "--format", "yaml"], "unknown format"),
-    (["train", "{tmp}/prep", "--method", "set-fit", "--out", "{tmp}/m"], "'set-fit' is not a method"),
-    (["predict", "{tmp}/no-model", "-"], "does not exist"),
-    (["prepare", "--config", "{tmp}/nope.toml", "--out", "{tmp}/p2"], "config file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["import", "{tmp}/missing.jsonl"], "does not exist"),
+        (["import", "{tmp}/empty.jsonl"], "is empty"),
+        (["import", "{tmp}/broken.jsonl"], "broken.jsonl:2: malformed JSON"),
+        (["import", "{tmp}/latin1.jsonl"], "not UTF-8"),
+        (["import", "{tmp}/empty.jsonl", "--format", "yaml"], "unknown format"),
+        (["train", "{tmp}/prep", "--method", "set-fit", "--out", "{tmp}/m"], "'set-fit' is not a method"),
+        (["predict", "{tmp}/no-model", "-"], "does not exist"),
+        (["prepare", "--config", "{tmp}/nope.toml", "--out", "{tmp}/p2"], "config file"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_1(tmp_path, args, message):
     (tmp_path / "empty.jsonl").write_text("")
     (tmp_path / "broken.jsonl").write_text('{"text": "a", "labels": []}\n{"text": \n')
@@ -131,8 +143,9 @@ def test_help_for_every_command():
 
 def test_train_with_augmentation_wraps_the_method(tmp_path, prepared):
     model = tmp_path / "aug"
-    r = invoke("train", str(prepared), "--method", "naive-bayes", "--augment", "eda", "--n-aug", "2",
-               "--out", str(model))
+    r = invoke(
+        "train", str(prepared), "--method", "naive-bayes", "--augment", "eda", "--n-aug", "2", "--out", str(model)
+    )
     assert r.exit_code == 0, r.output
     meta = json.loads((model / "fewtag.json").read_text())
     assert meta["method"] == "augmented"

@@ -16,7 +16,8 @@ WORDS = {
 
 def make_issue(number: int, labels: list[str], rng: random.Random, *, pr: bool = False) -> dict:
     words = [w for lab in labels for w in rng.sample(WORDS[lab], 3)] or rng.sample(
-        [w for ws in WORDS.values() for w in ws], 4)
+        [w for ws in WORDS.values() for w in ws], 4
+    )
     obj = {
         "url": f"https://api.github.com/repos/acme/widgets/issues/{number}",
         "repository_url": "https://api.github.com/repos/acme/widgets",
@@ -61,5 +62,7 @@ def config_path(tmp_path):
     path = tmp_path / "cfg.toml"
     path.write_text(
         '[data]\nrepo = "acme/widgets"\n[labels]\nkeep = ["bug", "enhancement", "documentation"]\n'
-        "[split]\nseed = 0\nslices = [8, 16, 32]\n", encoding="utf-8")
+        "[split]\nseed = 0\nslices = [8, 16, 32]\n",
+        encoding="utf-8",
+    )
     return path

@@ -37,8 +37,9 @@ def test_github_dump_inside_zip_gz_or_array(tmp_path, dump_path, wrap):
 
 def test_generic_jsonl_csv_and_semicolon(tmp_path):
     jl = tmp_path / "a.jsonl"
-    jl.write_text('{"text": "crash", "labels": ["bug"], "id": "x1"}\n'
-                  '{"title": "Add", "body": "flag", "label": "feature"}\n')
+    jl.write_text(
+        '{"text": "crash", "labels": ["bug"], "id": "x1"}\n{"title": "Add", "body": "flag", "label": "feature"}\n'
+    )
     items = read_items(jl)
     assert [i.labels for i in items] == [["bug"], ["feature"]]
     assert items[0].id == "x1" and items[1].text == "Add\n\nflag"
@@ -65,20 +66,29 @@ def test_reimport_is_idempotent_and_updates_replace(tmp_path, dump_path):
         first = store.upsert_items(read_items(dump_path))
         again = store.upsert_items(read_items(dump_path))
         assert (first.inserted, again.inserted, again.unchanged) == (130, 0, 130)
-        changed = github_item({"number": 1, "title": "new", "labels": [{"name": "documentation"}],
-                               "repository_url": "https://api.github.com/repos/acme/widgets"})
+        changed = github_item(
+            {
+                "number": 1,
+                "title": "new",
+                "labels": [{"name": "documentation"}],
+                "repository_url": "https://api.github.com/repos/acme/widgets",
+            }
+        )
         assert store.upsert_items([changed]).updated == 1
         assert store.get_item("acme/widgets", 1).labels == ["documentation"]
         assert store.count() == 130
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b'{"text": "a", "labels": ["x"]}\n{"text": "b", "labels": [\n', ":2: malformed JSON"),
-    (b'{"text": "caf\xe9", "labels": ["x"]}\n', ":1: not UTF-8"),
-    (b"just some words without a separator\n", "cannot tell the format"),
-    (b'{"foo": 1}\n', "no text field"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b'{"text": "a", "labels": ["x"]}\n{"text": "b", "labels": [\n', ":2: malformed JSON"),
+        (b'{"text": "caf\xe9", "labels": ["x"]}\n', ":1: not UTF-8"),
+        (b"just some words without a separator\n", "cannot tell the format"),
+        (b'{"foo": 1}\n', "no text field"),
+    ],
+)
 def test_bad_files_give_one_clear_error(tmp_path, content, message):
     p = tmp_path / "bad.jsonl"
     p.write_bytes(content)

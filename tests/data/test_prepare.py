@@ -78,13 +78,16 @@ def test_failed_prepare_keeps_previous_output(tmp_path, store_path, config_path)
     assert (out / "train.jsonl").read_text() == before
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[nope]\n", "unknown section"),
-    ("[split]\nseeed = 1\n", "unknown key split.seeed"),
-    ("[split]\nvalid_size = 2\n", "between 0 and 1"),
-    ("[text]\ncode_blocks = 'x'\n", "keep, shorten or drop"),
-    ("not toml [", "invalid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[nope]\n", "unknown section"),
+        ("[split]\nseeed = 1\n", "unknown key split.seeed"),
+        ("[split]\nvalid_size = 2\n", "between 0 and 1"),
+        ("[text]\ncode_blocks = 'x'\n", "keep, shorten or drop"),
+        ("not toml [", "invalid TOML"),
+    ],
+)
 def test_bad_configs(tmp_path, text, match):
     p = tmp_path / "c.toml"
     p.write_text(text)
@@ -102,8 +105,10 @@ def test_single_label_slices_are_nested_and_cover_classes():
 
 
 def test_clean_markdown_removes_template_noise():
-    body = ("<!-- Please fill -->\n### Describe the bug\nLoading fails\n- [ ] I searched\n"
-            "![img](http://x/y.png)\n```python\n" + "\n".join(f"line{i}" for i in range(20)) + "\n```")
+    body = (
+        "<!-- Please fill -->\n### Describe the bug\nLoading fails\n- [ ] I searched\n"
+        "![img](http://x/y.png)\n```python\n" + "\n".join(f"line{i}" for i in range(20)) + "\n```"
+    )
     cleaned = clean_markdown(body)
     assert "Please fill" not in cleaned and "Describe the bug" not in cleaned
     assert "I searched" not in cleaned and "img" not in cleaned

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fewtag import get_method
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 from tests.utils.tiny_encoders import toy_data
 
 FAST = {
@@ -50,7 +50,8 @@ def test_fit_predict_save_load(name, multi_label, tiny_encoder, tmp_path):
 def test_zero_shot_embed_needs_no_texts(tiny_encoder, tmp_path):
     cls = get_method("zero-shot-embed")
     tagger = cls(model=tiny_encoder, descriptions={"bug": "crash error"}).fit(
-        [], [], classes=["bug", "feature", "docs"])
+        [], [], classes=["bug", "feature", "docs"]
+    )
     assert tagger.label_sentences()[0] == "This issue is about bug. crash error"
     s = tagger.predict_proba(["crash error"])
     assert s.shape == (1, 3) and s[0].argmax() == 0
@@ -94,7 +95,8 @@ def test_sample_pairs_multi_label_semantics():
 def test_knn_tunes_k_and_m_as_threshold(tiny_encoder):
     texts, labels, classes = toy_data(multi_label=True)
     tagger = get_method("knn")(model=tiny_encoder, max_k=5).fit(
-        texts, labels, classes=classes, validation=(texts, labels))
+        texts, labels, classes=classes, validation=(texts, labels)
+    )
     assert 1 <= tagger.m_ <= tagger.k_ <= 5
     assert tagger.decision_.kind == "threshold"
     counts = np.arange(tagger.k_ + 1)  # the vote threshold is "at least m_ of k_ neighbours"
@@ -127,15 +129,17 @@ def test_setfit_prior_shift_from_unlabelled_texts(tiny_encoder, tmp_path):
     texts, labels, classes = toy_data()
     unlabelled = ["crash on start", "segfault when i load the file", "error on save"] * 5 + ["docs typo"]
     tagger = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32).fit(
-        texts, labels, unlabelled=unlabelled)
+        texts, labels, unlabelled=unlabelled
+    )
     priors = tagger.metadata_["estimated_priors"]
     assert set(priors) == set(classes) and abs(sum(priors.values()) - 1) < 1e-3
     assert np.any(tagger.prior_shift_ != 0)
     probe = ["crash", "docs", "new option"]
     loaded = load_tagger(tagger.save(tmp_path / "m"))
     np.testing.assert_allclose(loaded.predict_proba(probe), tagger.predict_proba(probe), atol=1e-6)
-    no_shift = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32,
-                                     adjust_priors=False).fit(texts, labels, unlabelled=unlabelled)
+    no_shift = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32, adjust_priors=False).fit(
+        texts, labels, unlabelled=unlabelled
+    )
     assert not np.any(no_shift.prior_shift_)
 
 

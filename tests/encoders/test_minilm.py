@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fewtag import get_method
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 
 pytestmark = pytest.mark.slow
 
@@ -38,14 +38,25 @@ def _offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
-@pytest.mark.parametrize("name,params", [
-    ("knn", {"k": 3}),
-    ("embed-logreg", {}),
-    ("zero-shot-embed", {"template": "This issue is a {label}.",
-                         "descriptions": {"bug": "crash or error", "feature": "a request for something new",
-                                          "docs": "documentation"}}),
-    ("setfit", {"num_iterations": 5}),
-])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("knn", {"k": 3}),
+        ("embed-logreg", {}),
+        (
+            "zero-shot-embed",
+            {
+                "template": "This issue is a {label}.",
+                "descriptions": {
+                    "bug": "crash or error",
+                    "feature": "a request for something new",
+                    "docs": "documentation",
+                },
+            },
+        ),
+        ("setfit", {"num_iterations": 5}),
+    ],
+)
 def test_minilm_learns_a_small_problem(name, params, tmp_path):
     texts, labels = zip(*TRAIN)
     test_texts, test_labels = zip(*TEST)
@@ -64,8 +75,10 @@ def test_minilm_learns_a_small_problem(name, params, tmp_path):
 
 
 def test_minilm_multi_label_knn_and_setfit(tmp_path):
-    texts = [t for t, _ in TRAIN] + ["Crash in the docs build: sphinx raises an error",
-                                      "Please document the new export feature"]
+    texts = [t for t, _ in TRAIN] + [
+        "Crash in the docs build: sphinx raises an error",
+        "Please document the new export feature",
+    ]
     labels = [[lab] for _, lab in TRAIN] + [["bug", "docs"], ["feature", "docs"]]
     for name, params in (("knn", {"k": 1}), ("setfit", {"num_iterations": 5})):
         tagger = get_method(name)(**params).fit(texts, labels)

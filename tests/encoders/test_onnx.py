@@ -10,8 +10,13 @@ import pytest
 from fewtag.embed import clear_encoders, get_encoder
 from fewtag.errors import InputError, ModelFileError
 
-TEXTS = ["the app crashes on start", "please add a new option", "how can i load a file?",
-         "typo in the readme", "segfault when i save the model with a very long name and data"]
+TEXTS = [
+    "the app crashes on start",
+    "please add a new option",
+    "how can i load a file?",
+    "typo in the readme",
+    "segfault when i save the model with a very long name and data",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +88,7 @@ def test_unknown_backend_and_unexportable_models_fail_clearly(tiny_encoder, tmp_
 
 
 def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
     from fewtag.registry import create as build_tagger
     from tests.utils.tiny_encoders import toy_data
 
@@ -118,8 +123,7 @@ def test_predict_and_serve_take_the_backend_option(tiny_encoder, tmp_path):
     lines = "\n".join(texts[:4]) + "\n"
     outputs = {}
     for backend in ("torch", "onnx"):
-        result = runner.invoke(app, ["predict", str(tmp_path / "m"), "-", "--encoder-backend", backend],
-                               input=lines)
+        result = runner.invoke(app, ["predict", str(tmp_path / "m"), "-", "--encoder-backend", backend], input=lines)
         assert result.exit_code == 0, result.output
         outputs[backend] = [json.loads(line)["labels"] for line in result.output.splitlines()]
     assert outputs["onnx"] == outputs["torch"] and len(outputs["onnx"]) == 4

@@ -33,10 +33,18 @@ def _text(rng: random.Random, labels: list[str]) -> str:
     return " ".join(words)
 
 
-def write_prepared(folder: str | Path, *, multi_label: bool = False, n_train: int = 60, n_valid: int = 32,
-                   n_test: int = 32, n_unsup: int = 10, sizes: tuple[int, ...] = (8, 16, 32),
-                   labels: tuple[str, ...] = ("bug", "docs", "feature", "question"),
-                   seed: int = 0) -> Path:
+def write_prepared(
+    folder: str | Path,
+    *,
+    multi_label: bool = False,
+    n_train: int = 60,
+    n_valid: int = 32,
+    n_test: int = 32,
+    n_unsup: int = 10,
+    sizes: tuple[int, ...] = (8, 16, 32),
+    labels: tuple[str, ...] = ("bug", "docs", "feature", "question"),
+    seed: int = 0,
+) -> Path:
     """Write ``train/valid/test/unsup.jsonl``, ``labels.json``, ``slices.json`` and return the folder."""
     rng = random.Random(seed)
     folder = Path(folder)
@@ -67,9 +75,11 @@ def write_prepared(folder: str | Path, *, multi_label: bool = False, n_train: in
     random.Random(seed + 1).shuffle(order)
     slices = {str(k): sorted(order[:k]) for k in sizes if k < n_train}
     slices["all"] = list(range(n_train))
-    (folder / "labels.json").write_text(json.dumps(
-        {"labels": labels, "multi_label": multi_label, "counts": counts}), encoding="utf-8")
-    (folder / "slices.json").write_text(json.dumps(
-        {"seed": 0, "sizes": list(sizes), "slices": slices}), encoding="utf-8")
+    (folder / "labels.json").write_text(
+        json.dumps({"labels": labels, "multi_label": multi_label, "counts": counts}), encoding="utf-8"
+    )
+    (folder / "slices.json").write_text(
+        json.dumps({"seed": 0, "sizes": list(sizes), "slices": slices}), encoding="utf-8"
+    )
     (folder / "config.toml").write_text("# synthetic test data\n", encoding="utf-8")
     return folder

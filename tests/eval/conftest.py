@@ -21,8 +21,14 @@ class KeywordZeroShot(BaseTagger):
         self.model = model
 
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
-        type(self).fits.append({"n_texts": len(texts), "model": self.model,
-                                "validation": validation is not None, "unlabelled": len(unlabelled)})
+        type(self).fits.append(
+            {
+                "n_texts": len(texts),
+                "model": self.model,
+                "validation": validation is not None,
+                "unlabelled": len(unlabelled),
+            }
+        )
 
     def _scores(self, texts):
         out = np.full((len(texts), len(self.classes_)), 0.1)

@@ -22,17 +22,24 @@ def read_csv(path):
 def test_single_label_run_writes_every_file(single_data, tmp_path):
     notes = []
     out = tmp_path / "run"
-    bench(single_data, out=out, methods="naive-bayes,tfidf-logreg", slices="8,16,128,all", seeds=2,
-          log=notes.append)
-    for name in ("results.csv", "per_label.csv", "learning_curves.png", "confusion_matrix.png",
-                 "report.md", "report.html", "config.json"):
+    bench(single_data, out=out, methods="naive-bayes,tfidf-logreg", slices="8,16,128,all", seeds=2, log=notes.append)
+    for name in (
+        "results.csv",
+        "per_label.csv",
+        "learning_curves.png",
+        "confusion_matrix.png",
+        "report.md",
+        "report.html",
+        "config.json",
+    ):
         assert (out / name).is_file(), name
     header, rows = read_csv(out / "results.csv")
     assert header == RESULT_COLUMNS
     assert len(rows) == 2 * 3 * 2
     assert {r["status"] for r in rows} == {"ok"}
     assert {(r["method"], r["slice"], r["seed"]) for r in rows} == {
-        (m, s, str(seed)) for m in ("naive-bayes", "tfidf-logreg") for s in ("8", "16", "all") for seed in (0, 1)}
+        (m, s, str(seed)) for m in ("naive-bayes", "tfidf-logreg") for s in ("8", "16", "all") for seed in (0, 1)
+    }
     assert {r["slice_size"] for r in rows if r["slice"] == "all"} == {"60"}
     assert {r["slice_size"] for r in rows if r["slice"] == "8" and r["seed"] == "0"} == {"8"}
     for r in rows:
@@ -72,18 +79,19 @@ def test_same_command_twice_gives_the_same_numbers(single_data, tmp_path):
     timing = {"train_s", "predict_s", "peak_mb"}
     _, a = read_csv(tmp_path / "a" / "results.csv")
     _, b = read_csv(tmp_path / "b" / "results.csv")
-    assert [{k: v for k, v in r.items() if k not in timing} for r in a] == \
-        [{k: v for k, v in r.items() if k not in timing} for r in b]
+    assert [{k: v for k, v in r.items() if k not in timing} for r in a] == [
+        {k: v for k, v in r.items() if k not in timing} for r in b
+    ]
     assert (tmp_path / "a" / "per_label.csv").read_text() == (tmp_path / "b" / "per_label.csv").read_text()
     # and the seeds really draw different slices
     micro = {(r["method"], r["slice"], r["seed"]): r["micro_f1"] for r in a}
-    assert any(micro[(m, s, "0")] != micro[(m, s, "1")] for m in ("naive-bayes", "tfidf-logreg")
-               for s in ("8", "32"))
+    assert any(micro[(m, s, "0")] != micro[(m, s, "1")] for m in ("naive-bayes", "tfidf-logreg") for s in ("8", "32"))
 
 
 def test_multi_label_run_has_no_confusion_matrix(multi_data, tmp_path):
-    settings = make_settings(multi_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg",
-                             slices="16,all", seeds=1)
+    settings = make_settings(
+        multi_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg", slices="16,all", seeds=1
+    )
     result = run_bench(settings)
     assert result.multi_label
     for row in result.rows:
@@ -102,13 +110,18 @@ def test_multi_label_run_has_no_confusion_matrix(multi_data, tmp_path):
 def test_zero_shot_is_flat_and_failures_do_not_stop_the_run(single_data, tmp_path, test_methods):
     out = tmp_path / "run"
     notes = []
-    result = bench(single_data, out=out, methods="naive-bayes,test-zero-shot,test-failing",
-                   slices="8,16,all", seeds=2, log=notes.append)
+    result = bench(
+        single_data,
+        out=out,
+        methods="naive-bayes,test-zero-shot,test-failing",
+        slices="8,16,all",
+        seeds=2,
+        log=notes.append,
+    )
     assert not result.all_failed
     assert len([n for n in notes if "big-nli" in n]) == 1  # said once, recorded for every row
     # one fit per seed, with no training texts, but with validation and unlabelled texts
-    assert test_methods.fits == [{"n_texts": 0, "model": "default-model", "validation": True,
-                                  "unlabelled": 10}] * 2
+    assert test_methods.fits == [{"n_texts": 0, "model": "default-model", "validation": True, "unlabelled": 10}] * 2
     _, rows = read_csv(out / "results.csv")
     zs = [r for r in rows if r["method"] == "test-zero-shot"]
     assert len(zs) == 6 and len({r["micro_f1"] for r in zs}) == 1 and float(zs[0]["micro_f1"]) > 0.5
@@ -123,17 +136,25 @@ def test_zero_shot_is_flat_and_failures_do_not_stop_the_run(single_data, tmp_pat
 
 def test_config_labels_params_and_model_option(single_data, tmp_path, test_methods):
     cfg = tmp_path / "bench.toml"
-    cfg.write_text('seeds = 1\nslices = "8,all"\n'
-                   '[[method]]\nname = "test-zero-shot"\nlabel = "ZS (adapted)"\nparams = { model = "adapted/" }\n'
-                   '[[method]]\nname = "naive-bayes"\nlabel = "NB smooth"\nparams = { alpha = 0.5 }\n')
+    cfg.write_text(
+        'seeds = 1\nslices = "8,all"\n'
+        '[[method]]\nname = "test-zero-shot"\nlabel = "ZS (adapted)"\nparams = { model = "adapted/" }\n'
+        '[[method]]\nname = "naive-bayes"\nlabel = "NB smooth"\nparams = { alpha = 0.5 }\n'
+    )
     result = bench(single_data, out=tmp_path / "run", config=cfg, log=None)
     assert [m.display for m in result.settings.methods] == ["ZS (adapted)", "NB smooth"]
     assert {r["method"] for r in result.rows} == {"ZS (adapted)", "NB smooth"}
     assert test_methods.fits[0]["model"] == "adapted/"
     # --methods picks config rows by label or name; others get --model when they take one
     test_methods.fits.clear()
-    result = bench(single_data, out=tmp_path / "run2", config=cfg, methods="NB smooth,test-zero-shot",
-                   model="cli-model", slices="all")
+    result = bench(
+        single_data,
+        out=tmp_path / "run2",
+        config=cfg,
+        methods="NB smooth,test-zero-shot",
+        model="cli-model",
+        slices="all",
+    )
     assert [m.display for m in result.settings.methods] == ["NB smooth", "ZS (adapted)"]
     assert test_methods.fits[0]["model"] == "adapted/"  # config params win over --model
     test_methods.fits.clear()
@@ -145,14 +166,21 @@ def test_config_labels_params_and_model_option(single_data, tmp_path, test_metho
         make_settings(single_data, out=tmp_path / "x", config=bad)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(methods="naive-bayes,nb-typo"), UnknownMethodError, "'nb-typo' is not a method. Available: .*naive-bayes"),
-    (dict(methods="naive-bayes", slices="8,sixteen"), ConfigError, "bad training slice 'sixteen'"),
-    (dict(methods="naive-bayes", seeds=0), ConfigError, "--seeds must be an integer >= 1"),
-    (dict(methods=""), ConfigError, "no methods given"),
-    (dict(methods="naive-bayes,naive-bayes"), ConfigError, "listed twice"),
-    (dict(methods="naive-bayes", slices="100,200"), InputError, "no training slice fits: 100, 200"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(methods="naive-bayes,nb-typo"),
+            UnknownMethodError,
+            "'nb-typo' is not a method. Available: .*naive-bayes",
+        ),
+        (dict(methods="naive-bayes", slices="8,sixteen"), ConfigError, "bad training slice 'sixteen'"),
+        (dict(methods="naive-bayes", seeds=0), ConfigError, "--seeds must be an integer >= 1"),
+        (dict(methods=""), ConfigError, "no methods given"),
+        (dict(methods="naive-bayes,naive-bayes"), ConfigError, "listed twice"),
+        (dict(methods="naive-bayes", slices="100,200"), InputError, "no training slice fits: 100, 200"),
+    ],
+)
 def test_bad_options_fail_before_anything_is_written(single_data, tmp_path, kwargs, error, match):
     with pytest.raises(error, match=match):
         bench(single_data, out=tmp_path / "run", **kwargs)
@@ -198,7 +226,6 @@ def test_store_option_configures_the_embedding_cache(single_data, tmp_path, monk
 
     seen = []
     monkeypatch.setattr(fewtag.embed, "configure_cache", seen.append)
-    result = bench(single_data, out=tmp_path / "run", methods="naive-bayes", slices="all",
-                   store=tmp_path / "cache.db")
+    result = bench(single_data, out=tmp_path / "run", methods="naive-bayes", slices="all", store=tmp_path / "cache.db")
     assert seen == [str(tmp_path / "cache.db")]
     assert "--store" in result.settings.command_line()

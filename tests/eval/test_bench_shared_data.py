@@ -25,12 +25,35 @@ def test_bench_on_hf_datasets_issues(tmp_path):
     store = tmp_path / "fewtag.db"
     res = runner.invoke(app, ["import", str(DUMP), "--store", str(store)])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["prepare", "--config", str(ROOT / "configs" / "hf-datasets.toml"),
-                              "--store", str(store), "--out", str(tmp_path / "hf")])
+    res = runner.invoke(
+        app,
+        [
+            "prepare",
+            "--config",
+            str(ROOT / "configs" / "hf-datasets.toml"),
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "hf"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = tmp_path / "run"
-    res = runner.invoke(app, ["bench", str(tmp_path / "hf"), "--methods", "naive-bayes",
-                              "--slices", "8,32,128,all,4096", "--seeds", "2", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "bench",
+            str(tmp_path / "hf"),
+            "--methods",
+            "naive-bayes",
+            "--slices",
+            "8,32,128,all,4096",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     with open(out / "results.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

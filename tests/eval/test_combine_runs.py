@@ -22,12 +22,19 @@ def _run(folder: Path, lines: list[str], header: str = HEADER) -> Path:
 
 def test_combine_runs_prints_intervals_and_picks_on_validation(tmp_path, monkeypatch, capsys):
     # A: better on validation, worse on test; B: the other way round
-    a = _run(tmp_path / "a", [f"A,all,60,{s},0.9,0.8,{t},0.5,0.6,1,1,100,ok"
-                              for s, t in ((0, 0.70), (1, 0.72), (2, 0.74))])
-    b = _run(tmp_path / "b", [f"B,all,60,{s},0.5,0.5,0.9,0.9,0.9,1,1,100,ok" for s in (0, 1, 2)]
-             + ["B,8,8,0,0.4,0.4,0.6,0.6,0.6,1,1,100,ok"])
-    old = _run(tmp_path / "old", ["C,all,60,0,0.99,0.99,0.99,1,1,100,ok"],
-               header="method,slice,slice_size,seed,micro_f1,macro_f1,accuracy,train_s,predict_s,peak_mb,status")
+    a = _run(
+        tmp_path / "a", [f"A,all,60,{s},0.9,0.8,{t},0.5,0.6,1,1,100,ok" for s, t in ((0, 0.70), (1, 0.72), (2, 0.74))]
+    )
+    b = _run(
+        tmp_path / "b",
+        [f"B,all,60,{s},0.5,0.5,0.9,0.9,0.9,1,1,100,ok" for s in (0, 1, 2)]
+        + ["B,8,8,0,0.4,0.4,0.6,0.6,0.6,1,1,100,ok"],
+    )
+    old = _run(
+        tmp_path / "old",
+        ["C,all,60,0,0.99,0.99,0.99,1,1,100,ok"],
+        header="method,slice,slice_size,seed,micro_f1,macro_f1,accuracy,train_s,predict_s,peak_mb,status",
+    )
     monkeypatch.setattr(sys, "argv", ["combine_runs.py", str(a), str(b), str(old), "--out", str(tmp_path / "fig.png")])
     runpy.run_path(str(ROOT / "benchmarks" / "combine_runs.py"), run_name="__main__")
     out = capsys.readouterr().out

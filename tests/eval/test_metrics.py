@@ -39,8 +39,7 @@ def test_single_label_metrics_match_sklearn(seed):
     labels = list(range(c))
     assert micro_f1(t, p) == pytest.approx(skm.f1_score(ti, pi, average="micro", labels=labels))
     assert micro_f1(t, p) == pytest.approx(skm.accuracy_score(ti, pi))
-    assert macro_f1(t, p) == pytest.approx(
-        skm.f1_score(ti, pi, average="macro", labels=labels, zero_division=0))
+    assert macro_f1(t, p) == pytest.approx(skm.f1_score(ti, pi, average="macro", labels=labels, zero_division=0))
     np.testing.assert_array_equal(confusion_matrix(t, p)[:, :c], skm.confusion_matrix(ti, pi, labels=labels))
     assert confusion_matrix(t, p)[:, c].sum() == 0
 

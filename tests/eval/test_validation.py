@@ -78,9 +78,11 @@ def fake_methods(monkeypatch):
 
 # ------------------------------------------------------------------ validation columns
 
+
 def test_val_columns_equal_a_recomputation_from_the_saved_predictions(single_data, tmp_path):
-    settings = make_settings(single_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg",
-                             slices="8,all", seeds=2)
+    settings = make_settings(
+        single_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg", slices="8,all", seeds=2
+    )
     result = run_bench(settings)
     out = write_run(result)
     assert result.y_valid is not None and result.y_valid.shape == (32, 4)
@@ -106,13 +108,17 @@ def test_val_columns_equal_a_recomputation_from_the_saved_predictions(single_dat
 
 
 def test_val_columns_equal_a_direct_fit_on_the_tiny_data(single_data, tmp_path):
-    result = run_bench(make_settings(single_data, out=tmp_path / "run", methods="tfidf-logreg",
-                                     slices="all", seeds=2))
+    result = run_bench(make_settings(single_data, out=tmp_path / "run", methods="tfidf-logreg", slices="all", seeds=2))
     data = load_data(single_data, seed=0)
     for seed in (0, 1):
         tagger = registry.create("tfidf-logreg", {}, seed=seed).fit(
-            data.train.texts, data.train.targets(False), classes=data.labels, multi_label=False,
-            validation=(data.valid.texts, data.valid.targets(False)), unlabelled=data.unsup.texts)
+            data.train.texts,
+            data.train.targets(False),
+            classes=data.labels,
+            multi_label=False,
+            validation=(data.valid.texts, data.valid.targets(False)),
+            unlabelled=data.unsup.texts,
+        )
         pred = tagger.predict_indicator(data.valid.texts)
         row = next(r for r in result.rows if r["seed"] == seed)
         assert row["val_micro_f1"] == pytest.approx(micro_f1(data.valid.y(data.labels), pred))
@@ -144,6 +150,7 @@ def test_empty_validation_leaves_val_columns_empty(tmp_path):
 
 # ------------------------------------------------------------------ best by validation
 
+
 def test_best_by_validation_picks_on_validation_even_when_test_disagrees(single_data, tmp_path, fake_methods):
     from typer.testing import CliRunner
 
@@ -151,19 +158,37 @@ def test_best_by_validation_picks_on_validation_even_when_test_disagrees(single_
     from fewtag.cli import app
 
     out = tmp_path / "run"
-    res = CliRunner().invoke(app, ["bench", str(single_data), "--methods", "test-keywords,test-val-oracle",
-                                   "--slices", "8,all", "--seeds", "2", "--out", str(out)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            str(single_data),
+            "--methods",
+            "test-keywords,test-val-oracle",
+            "--slices",
+            "8,all",
+            "--seeds",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = read_csv(out / "results.csv")
-    mean = {(m, k): np.mean([float(r[k]) for r in rows if r["method"] == m])
-            for m in ("test-keywords", "test-val-oracle") for k in ("micro_f1", "val_micro_f1")}
+    mean = {
+        (m, k): np.mean([float(r[k]) for r in rows if r["method"] == m])
+        for m in ("test-keywords", "test-val-oracle")
+        for k in ("micro_f1", "val_micro_f1")
+    }
     # the case: test would pick the keyword method, validation picks the oracle
     assert mean[("test-keywords", "micro_f1")] > mean[("test-val-oracle", "micro_f1")]
     assert mean[("test-val-oracle", "val_micro_f1")] > mean[("test-keywords", "val_micro_f1")]
     lines = [line for line in res.output.splitlines() if line.startswith("best by validation")]
     assert len(lines) == 2
-    assert all(": test-val-oracle, validation micro F1 1.000 ± 0.000 [1.000, 1.000]; test micro F1 0.250"
-               in line for line in lines)
+    assert all(
+        ": test-val-oracle, validation micro F1 1.000 ± 0.000 [1.000, 1.000]; test micro F1 0.250" in line
+        for line in lines
+    )
     report = (out / "report.md").read_text()
     assert "## Best by validation" in report and "best by validation at slice all" in report
     assert "Confusion matrix: test-val-oracle at slice all" in report  # the pick, not the test winner
@@ -171,15 +196,19 @@ def test_best_by_validation_picks_on_validation_even_when_test_disagrees(single_
     assert "best by validation at slice all" in (out / "report.html").read_text()
     cfg = json.loads((out / "config.json").read_text())
     assert [(b["slice"], b["method"], b["by"]) for b in cfg["best_by_validation"]] == [
-        ("8", "test-val-oracle", "val_micro_f1"), ("all", "test-val-oracle", "val_micro_f1")]
+        ("8", "test-val-oracle", "val_micro_f1"),
+        ("all", "test-val-oracle", "val_micro_f1"),
+    ]
     assert cfg["best_by_validation"][0]["micro_f1"] == 0.25
 
 
 def test_macro_objective_picks_on_validation_macro_and_tunes_for_it(single_data, tmp_path, fake_methods):
     cfg = tmp_path / "bench.toml"
-    cfg.write_text('objective = "macro"\nslices = "all"\n'
-                   '[[method]]\nname = "test-val-oracle"\n'
-                   '[[method]]\nname = "naive-bayes"\ndecision = { objective = "micro" }\n')
+    cfg.write_text(
+        'objective = "macro"\nslices = "all"\n'
+        '[[method]]\nname = "test-val-oracle"\n'
+        '[[method]]\nname = "naive-bayes"\ndecision = { objective = "micro" }\n'
+    )
     result = bench(single_data, out=tmp_path / "run", config=cfg)
     assert ValOracle.objectives == ["macro"]  # the run's objective reaches fit(decision=)
     assert [m.decision for m in result.settings.methods] == [{"objective": "macro"}, {"objective": "micro"}]
@@ -193,8 +222,9 @@ def test_macro_objective_picks_on_validation_macro_and_tunes_for_it(single_data,
 
 
 def test_ties_on_validation_go_to_the_other_score_then_the_run_order(single_data, tmp_path):
-    result = run_bench(make_settings(single_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg",
-                                     slices="all", seeds=1))
+    result = run_bench(
+        make_settings(single_data, out=tmp_path / "run", methods="naive-bayes,tfidf-logreg", slices="all", seeds=1)
+    )
     for r in result.rows:
         r["val_micro_f1"] = 0.5
         r["val_macro_f1"] = 0.4 if r["method"] == "naive-bayes" else 0.3
@@ -207,13 +237,17 @@ def test_ties_on_validation_go_to_the_other_score_then_the_run_order(single_data
 
 # ------------------------------------------------------------------ decision specs in a bench config
 
-@pytest.mark.parametrize("table, match", [
-    ('decision = { objectiv = "macro" }', r"unknown key\(s\) objectiv; valid keys: objective, precision_target"),
-    ('decision = { objective = "mcro" }', "objective must be one of micro, macro; got 'mcro'"),
-    ('decision = { precision_target = 1.5 }', r"precision targets must be numbers in \(0, 1\]"),
-    ('decision = { kinds = ["top-3"] }', "decision kinds must be among"),
-    ('decision = "macro"', "must be a table"),
-])
+
+@pytest.mark.parametrize(
+    "table, match",
+    [
+        ('decision = { objectiv = "macro" }', r"unknown key\(s\) objectiv; valid keys: objective, precision_target"),
+        ('decision = { objective = "mcro" }', "objective must be one of micro, macro; got 'mcro'"),
+        ("decision = { precision_target = 1.5 }", r"precision targets must be numbers in \(0, 1\]"),
+        ('decision = { kinds = ["top-3"] }', "decision kinds must be among"),
+        ('decision = "macro"', "must be a table"),
+    ],
+)
 def test_bad_decision_tables_are_config_errors(single_data, tmp_path, table, match):
     cfg = tmp_path / "bench.toml"
     cfg.write_text(f'[[method]]\nname = "naive-bayes"\n{table}\n')
@@ -236,20 +270,26 @@ def test_bad_top_level_objective_and_unknown_target_label(single_data, tmp_path)
 
 def test_the_decision_table_reaches_fit(single_data, tmp_path, fake_methods):
     cfg = tmp_path / "bench.toml"
-    cfg.write_text('[[method]]\nname = "test-val-oracle"\n'
-                   'decision = { precision_target = { bug = 0.9 }, kinds = ["per-label"], abstain = true }\n')
+    cfg.write_text(
+        '[[method]]\nname = "test-val-oracle"\n'
+        'decision = { precision_target = { bug = 0.9 }, kinds = ["per-label"], abstain = true }\n'
+    )
     bench(single_data, out=tmp_path / "run", config=cfg, slices="all", seeds=2)
     assert len(ValOracle.specs) == 2  # once per seed
     for spec in ValOracle.specs:
         assert spec["objective"] == "micro" and spec["precision_target"] == {"bug": 0.9}
         assert spec["kinds"] == ["per-label"] and spec["abstain"] is True
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["settings"]["methods"][0]["decision"] == {"precision_target": {"bug": 0.9},
-                                                           "kinds": ["per-label"], "abstain": True}
+    assert saved["settings"]["methods"][0]["decision"] == {
+        "precision_target": {"bug": 0.9},
+        "kinds": ["per-label"],
+        "abstain": True,
+    }
     assert "precision_target={'bug': 0.9}" in (tmp_path / "run" / "report.md").read_text()
 
 
 # ------------------------------------------------------------------ intervals
+
 
 def test_t_interval_on_known_numbers():
     lo, hi = t_interval([0.70, 0.72, 0.74])
@@ -270,8 +310,7 @@ def test_t_interval_on_known_numbers():
 
 
 def test_summary_rows_carry_the_interval_and_the_figure_draws_it(single_data, tmp_path):
-    result = run_bench(make_settings(single_data, out=tmp_path / "run", methods="naive-bayes",
-                                     slices="8,all", seeds=3))
+    result = run_bench(make_settings(single_data, out=tmp_path / "run", methods="naive-bayes", slices="8,all", seeds=3))
     entry = next(e for e in result.summary() if e["slice"] == "8")
     micro = [r["micro_f1"] for r in result.rows if r["slice"] == "8"]
     assert entry["n"] == 3 and entry["micro_f1"] == pytest.approx(np.mean(micro))
@@ -294,12 +333,16 @@ def test_summary_rows_carry_the_interval_and_the_figure_draws_it(single_data, tm
 
 # ------------------------------------------------------------------ layers
 
-@pytest.mark.parametrize("module, absent", [
-    ("fewtag.eval.metrics", ("matplotlib", "fewtag.eval.bench", "fewtag.eval.report")),
-    ("fewtag.metrics", ("matplotlib", "fewtag.eval", "scipy")),
-    ("fewtag.eval.report", ("matplotlib", "fewtag.eval.bench")),
-    ("fewtag.eval", ("matplotlib", "fewtag.eval.bench", "fewtag.eval.metrics")),
-])
+
+@pytest.mark.parametrize(
+    "module, absent",
+    [
+        ("fewtag.eval.metrics", ("matplotlib", "fewtag.eval.bench", "fewtag.eval.report")),
+        ("fewtag.metrics", ("matplotlib", "fewtag.eval", "scipy")),
+        ("fewtag.eval.report", ("matplotlib", "fewtag.eval.bench")),
+        ("fewtag.eval", ("matplotlib", "fewtag.eval.bench", "fewtag.eval.metrics")),
+    ],
+)
 def test_imports_stay_light(module, absent):
     code = f"import sys, {module}; print([m for m in {list(absent)!r} if m in sys.modules])"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,6 +1,6 @@
 """Throughput of fetch/export against the fake server (not a test; prints figures).
 
-    .venv/bin/python -m tests.github.bench_fetch [N_ISSUES]
+.venv/bin/python -m tests.github.bench_fetch [N_ISSUES]
 """
 
 from __future__ import annotations
@@ -21,24 +21,34 @@ def main(n: int = 5000) -> None:
     repo = "octo/widgets"
     with FakeGitHub() as gh, tempfile.TemporaryDirectory() as tmp:
         for i in range(1, n + 1):
-            gh.add_issue(repo, i, f"Issue {i}: widget crashes", "body " * 50, labels=["bug"] if i % 3 else [],
-                         is_pr=i % 10 == 0, comments=["a comment"] if i % 20 == 0 else None)
+            gh.add_issue(
+                repo,
+                i,
+                f"Issue {i}: widget crashes",
+                "body " * 50,
+                labels=["bug"] if i % 3 else [],
+                is_pr=i % 10 == 0,
+                comments=["a comment"] if i % 20 == 0 else None,
+            )
         db = Path(tmp) / "s.db"
         with Store(db) as store, GitHubClient(TOKEN, gh.url) as client:
             t = time.perf_counter()
             r = fetch_repo(store, repo, client=client)
             full = time.perf_counter() - t
-            print(f"full fetch: {r.items} items, {r.pages} pages, {r.requests} requests in {full:.2f} s "
-                  f"({r.items / full:.0f} items/s)")
+            print(
+                f"full fetch: {r.items} items, {r.pages} pages, {r.requests} requests in {full:.2f} s "
+                f"({r.items / full:.0f} items/s)"
+            )
             t, before = time.perf_counter(), gh.remaining
             r = fetch_repo(store, repo, client=client)
-            print(f"unchanged rerun: {r.pages} pages, {r.not_modified} answered 304, quota spent "
-                  f"{before - gh.remaining}, {time.perf_counter() - t:.2f} s")
+            print(
+                f"unchanged rerun: {r.pages} pages, {r.not_modified} answered 304, quota spent "
+                f"{before - gh.remaining}, {time.perf_counter() - t:.2f} s"
+            )
             gh.update_issue(repo, 7, title="edited")
             t = time.perf_counter()
             r = fetch_repo(store, repo, client=client, since="auto")
-            print(f"since auto after one edit: {r.items} items, {r.requests} requests, "
-                  f"{time.perf_counter() - t:.2f} s")
+            print(f"since auto after one edit: {r.items} items, {r.requests} requests, {time.perf_counter() - t:.2f} s")
             t = time.perf_counter()
             r = fetch_repo(store, repo, client=client, comments=True, since="2020-01-01")
             print(f"with comments: {r.comments} comments, {r.requests} requests, {time.perf_counter() - t:.2f} s")

@@ -52,10 +52,15 @@ def store(tmp_path):
         yield s
 
 
-def add_issues(gh: FakeGitHub, n: int, repo: str = REPO, *, start: int = 1, prs_every: int = 0,
-               labels=None) -> None:
+def add_issues(gh: FakeGitHub, n: int, repo: str = REPO, *, start: int = 1, prs_every: int = 0, labels=None) -> None:
     """``n`` issues numbered from ``start``; every ``prs_every``-th is a pull request."""
     for i in range(start, start + n):
-        gh.add_issue(repo, i, f"Issue {i}: widget crashes", f"body of {i}",
-                     labels=labels(i) if callable(labels) else (["bug"] if i % 3 == 0 else []),
-                     is_pr=bool(prs_every) and i % prs_every == 0, state="closed" if i % 5 == 0 else "open")
+        gh.add_issue(
+            repo,
+            i,
+            f"Issue {i}: widget crashes",
+            f"body of {i}",
+            labels=labels(i) if callable(labels) else (["bug"] if i % 3 == 0 else []),
+            is_pr=bool(prs_every) and i % prs_every == 0,
+            state="closed" if i % 5 == 0 else "open",
+        )

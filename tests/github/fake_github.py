@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 __all__ = ["FakeGitHub", "Fault", "TOKEN"]
 
 TOKEN = "ghp_FAKE-secret-token-0123456789"
-_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass
@@ -61,8 +61,9 @@ class _Repo:
 class FakeGitHub:
     """Start with :meth:`start` (or use as a context manager); ``url`` is the API base."""
 
-    def __init__(self, token: str | None = TOKEN, *, rate_limit: int = 5000, window: float = 3600.0,
-                 require_auth: bool = False):
+    def __init__(
+        self, token: str | None = TOKEN, *, rate_limit: int = 5000, window: float = 3600.0, require_auth: bool = False
+    ):
         self.token, self.require_auth = token, require_auth
         self.rate_limit, self.window = rate_limit, window
         self.remaining = rate_limit
@@ -80,13 +81,12 @@ class FakeGitHub:
         self.thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- control
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, client_address: None  # client hung up: fine
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -98,7 +98,7 @@ class FakeGitHub:
         if self.thread is not None:
             self.thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -130,23 +130,43 @@ class FakeGitHub:
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
-            return [r for r in self.requests if (method is None or r["method"] == method)
-                    and (path is None or path in r["path"])]
+            return [
+                r
+                for r in self.requests
+                if (method is None or r["method"] == method) and (path is None or path in r["path"])
+            ]
 
     # ------------------------------------------------------------------- data
     def _stamp(self) -> str:
         self._tick += 1
         return (_EPOCH + dt.timedelta(minutes=self._tick)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def add_issue(self, repo: str, number: int, title: str = "", body: str | None = "", *,
-                  labels: list[str] | None = None, state: str = "open", is_pr: bool = False,
-                  comments: list[str] | None = None) -> dict[str, Any]:
+    def add_issue(
+        self,
+        repo: str,
+        number: int,
+        title: str = "",
+        body: str | None = "",
+        *,
+        labels: list[str] | None = None,
+        state: str = "open",
+        is_pr: bool = False,
+        comments: list[str] | None = None,
+    ) -> dict[str, Any]:
         with self.lock:
             r = self.repos.setdefault(repo, _Repo())
             stamp = self._stamp()
-            issue = {"number": number, "title": title or f"Issue {number}", "body": body, "state": state,
-                     "labels": list(labels or []), "created_at": stamp, "updated_at": stamp,
-                     "is_pr": is_pr, "user": f"user{number % 7}"}
+            issue = {
+                "number": number,
+                "title": title or f"Issue {number}",
+                "body": body,
+                "state": state,
+                "labels": list(labels or []),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "is_pr": is_pr,
+                "user": f"user{number % 7}",
+            }
             r.issues[number] = issue
             r.comments[number] = []
             r.events[number] = []
@@ -163,9 +183,15 @@ class FakeGitHub:
             self._ids += 1
             stamp = self._stamp()
             self.repos[repo].comments[number].append(
-                {"id": self._ids, "body": body, "user": {"login": "commenter"},
-                 "created_at": stamp, "updated_at": stamp,
-                 "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{self._ids}"})
+                {
+                    "id": self._ids,
+                    "body": body,
+                    "user": {"login": "commenter"},
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                    "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{self._ids}",
+                }
+            )
             if bump:
                 self.repos[repo].issues[number]["updated_at"] = stamp
 
@@ -186,8 +212,14 @@ class FakeGitHub:
     def _event(self, repo: str, number: int, kind: str, label: str, actor: str) -> None:
         self._ids += 1
         self.repos[repo].events[number].append(
-            {"id": self._ids, "event": kind, "label": {"name": label, "color": "ededed"},
-             "actor": {"login": actor}, "created_at": self._stamp()})
+            {
+                "id": self._ids,
+                "event": kind,
+                "label": {"name": label, "color": "ededed"},
+                "actor": {"login": actor},
+                "created_at": self._stamp(),
+            }
+        )
 
     def issue_json(self, repo: str, issue: dict[str, Any]) -> dict[str, Any]:
         n = issue["number"]
@@ -195,19 +227,25 @@ class FakeGitHub:
             "url": f"{self.url}/repos/{repo}/issues/{n}",
             "repository_url": f"{self.url}/repos/{repo}",
             "html_url": f"https://github.com/{repo}/issues/{n}",
-            "id": 10_000_000 + n, "number": n, "title": issue["title"], "body": issue["body"],
-            "state": issue["state"], "user": {"login": issue["user"]},
-            "labels": [{"id": i, "name": lab, "color": "ededed", "default": False}
-                       for i, lab in enumerate(issue["labels"])],
+            "id": 10_000_000 + n,
+            "number": n,
+            "title": issue["title"],
+            "body": issue["body"],
+            "state": issue["state"],
+            "user": {"login": issue["user"]},
+            "labels": [
+                {"id": i, "name": lab, "color": "ededed", "default": False} for i, lab in enumerate(issue["labels"])
+            ],
             "comments": len(self.repos[repo].comments.get(n, [])),
-            "created_at": issue["created_at"], "updated_at": issue["updated_at"],
+            "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"],
         }
         if issue["is_pr"]:
             obj["pull_request"] = {"url": f"{self.url}/repos/{repo}/pulls/{n}"}
         return obj
 
     # ---------------------------------------------------------------- serving
-    def handle(self, h: "_Handler", method: str) -> None:
+    def handle(self, h: _Handler, method: str) -> None:
         parts = urlsplit(h.path)
         path, query = unquote(parts.path), dict(parse_qsl(parts.query))
         auth = h.headers.get("Authorization")
@@ -216,10 +254,17 @@ class FakeGitHub:
             length = int(h.headers.get("Content-Length") or 0)
             body_in = h.rfile.read(length) if length else b""
         with self.lock:
-            self.requests.append({"method": method, "path": path, "query": query, "auth": auth,
-                                  "if_none_match": h.headers.get("If-None-Match"),
-                                  "accept": h.headers.get("Accept"),
-                                  "api_version": h.headers.get("X-GitHub-Api-Version")})
+            self.requests.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "auth": auth,
+                    "if_none_match": h.headers.get("If-None-Match"),
+                    "accept": h.headers.get("Accept"),
+                    "api_version": h.headers.get("X-GitHub-Api-Version"),
+                }
+            )
             fault = self._fault(method, path, parts.query)
         if auth is not None and auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return self._send(h, 401, {"message": "Bad credentials"})
@@ -228,8 +273,7 @@ class FakeGitHub:
         if fault is not None:
             if fault.kind == "status":
                 extra = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                return self._send(h, fault.status, {"message": fault.message or f"scripted {fault.status}"},
-                                  extra)
+                return self._send(h, fault.status, {"message": fault.message or f"scripted {fault.status}"}, extra)
             if fault.kind == "slow":
                 time.sleep(fault.delay)
             elif fault.kind == "hold":
@@ -258,20 +302,29 @@ class FakeGitHub:
 
     def _fault(self, method: str, path: str, query: str) -> Fault | None:
         for f in self.faults:
-            if f.method == method and f.path in path and (f.query is None or f.query in query) \
-                    and (f.times < 0 or f.hits < f.times):
+            if (
+                f.method == method
+                and f.path in path
+                and (f.query is None or f.query in query)
+                and (f.times < 0 or f.hits < f.times)
+            ):
                 f.hits += 1
                 return f
         return None
 
-    def _send(self, h: "_Handler", status: int, payload: Any, headers: dict[str, str] | None = None,
-              *, count: bool = True) -> None:
+    def _send(
+        self, h: _Handler, status: int, payload: Any, headers: dict[str, str] | None = None, *, count: bool = True
+    ) -> None:
         with self.lock:
             if count and self.remaining > 0:
                 self.remaining -= 1
-            rate = {"X-RateLimit-Limit": str(self.rate_limit), "X-RateLimit-Remaining": str(self.remaining),
-                    "X-RateLimit-Reset": str(int(self.reset_at)),
-                    "X-RateLimit-Used": str(self.rate_limit - self.remaining), "X-RateLimit-Resource": "core"}
+            rate = {
+                "X-RateLimit-Limit": str(self.rate_limit),
+                "X-RateLimit-Remaining": str(self.remaining),
+                "X-RateLimit-Reset": str(int(self.reset_at)),
+                "X-RateLimit-Used": str(self.rate_limit - self.remaining),
+                "X-RateLimit-Resource": "core",
+            }
         raw = payload if isinstance(payload, bytes) else (b"" if payload is None else json.dumps(payload).encode())
         h.send_response(status)
         for k, v in {**rate, **(headers or {})}.items():
@@ -283,12 +336,13 @@ class FakeGitHub:
         if status != 304 and raw:
             h.wfile.write(raw)
 
-    def _page(self, path: str, query: dict[str, str], rows: list[Any],
-              render: Any = None) -> tuple[int, Any, dict[str, str]]:
+    def _page(
+        self, path: str, query: dict[str, str], rows: list[Any], render: Any = None
+    ) -> tuple[int, Any, dict[str, str]]:
         per_page = max(1, min(100, int(query.get("per_page", 30))))
         page = max(1, int(query.get("page", 1)))
         last = max(1, -(-len(rows) // per_page))
-        chunk = rows[(page - 1) * per_page: page * per_page]
+        chunk = rows[(page - 1) * per_page : page * per_page]
         if render is not None:
             chunk = [render(x) for x in chunk]
         links = []
@@ -302,8 +356,7 @@ class FakeGitHub:
             links += [link(1, "first"), link(page - 1, "prev")]
         return 200, chunk, ({"Link": ", ".join(links)} if links else {})
 
-    def _route(self, method: str, path: str, query: dict[str, str],
-               body: bytes) -> tuple[int, Any, dict[str, str]]:
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str]]:
         bits = path.strip("/").split("/")
         if len(bits) < 3 or bits[0] != "repos":
             return 404, {"message": "Not Found"}, {}
@@ -314,8 +367,11 @@ class FakeGitHub:
                 return 404, {"message": "Not Found"}, {}
             rest = bits[3:]
             if not rest and method == "GET":
-                return 200, {"full_name": repo, "open_issues_count": sum(
-                    i["state"] == "open" for i in r.issues.values())}, {}
+                return (
+                    200,
+                    {"full_name": repo, "open_issues_count": sum(i["state"] == "open" for i in r.issues.values())},
+                    {},
+                )
             if rest == ["issues"] and method == "GET":
                 rows = list(r.issues.values())
                 st = query.get("state", "open")

@@ -13,12 +13,24 @@ from tests.github.conftest import REPO
 from tests.github.fake_github import TOKEN
 
 TRAIN = {
-    "bug": ["app crashes with segfault on start", "error when saving crash traceback",
-            "exception thrown crash on load", "segfault error in parser crash"],
-    "docs": ["typo in the readme docs", "documentation page is outdated docs",
-             "docs example in readme is wrong", "missing docs for the api readme"],
-    "feature": ["please add support for yaml feature", "feature request: dark mode support",
-                "add an option to export feature", "support plugins feature request"],
+    "bug": [
+        "app crashes with segfault on start",
+        "error when saving crash traceback",
+        "exception thrown crash on load",
+        "segfault error in parser crash",
+    ],
+    "docs": [
+        "typo in the readme docs",
+        "documentation page is outdated docs",
+        "docs example in readme is wrong",
+        "missing docs for the api readme",
+    ],
+    "feature": [
+        "please add support for yaml feature",
+        "feature request: dark mode support",
+        "add an option to export feature",
+        "support plugins feature request",
+    ],
 }
 
 
@@ -34,7 +46,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture
 def tagger(model_dir):
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
 
     return load_tagger(model_dir)
 
@@ -66,7 +78,10 @@ def test_plan_covers_open_issues_only(tagger, synced):
 def test_dry_run_posts_nothing_and_records_nothing(gh, make_client, tagger, synced):
     actions = apply_labels(tagger, synced, REPO, client=make_client(), dry_run=True)
     assert {(a.number, a.label, a.action) for a in actions} == {
-        (1, "bug", "planned"), (2, "docs", "planned"), (3, "feature", "planned")}
+        (1, "bug", "planned"),
+        (2, "docs", "planned"),
+        (3, "feature", "planned"),
+    }
     assert not gh.calls("POST")
     assert synced.conn.execute("SELECT COUNT(*) FROM label_actions").fetchone()[0] == 0
     assert gh.repos[REPO].issues[1]["labels"] == []
@@ -75,7 +90,10 @@ def test_dry_run_posts_nothing_and_records_nothing(gh, make_client, tagger, sync
 def test_real_write_adds_labels_and_records_them(gh, make_client, tagger, synced):
     actions = apply_labels(tagger, synced, REPO, client=make_client(), model="nb")
     assert sorted((a.number, a.label, a.action) for a in actions) == [
-        (1, "bug", "added"), (2, "docs", "added"), (3, "feature", "added")]
+        (1, "bug", "added"),
+        (2, "docs", "added"),
+        (3, "feature", "added"),
+    ]
     posts = gh.calls("POST")
     assert sorted(p["path"] for p in posts) == [f"/repos/{REPO}/issues/{n}/labels" for n in (1, 2, 3)]
     assert gh.repos[REPO].issues[2]["labels"] == ["triage", "docs"]  # the human's label is kept
@@ -105,8 +123,7 @@ def test_never_re_adds_a_label_a_human_removed(gh, make_client, tagger, synced):
 def test_events_alone_block_a_label_removed_before_fewtag_ever_ran(gh, make_client, synced):
     gh.update_issue(REPO, 3, labels=["feature"])
     gh.remove_label(REPO, 3, "feature")
-    acts = apply_to_issue(make_client(), synced, REPO, 3, [("feature", 0.8), ("bug", 0.6)],
-                          current_labels=[])
+    acts = apply_to_issue(make_client(), synced, REPO, 3, [("feature", 0.8), ("bug", 0.6)], current_labels=[])
     assert [(a.label, a.action) for a in acts] == [("feature", "skipped"), ("bug", "added")]
     assert gh.repos[REPO].issues[3]["labels"] == ["bug"]
 
@@ -149,6 +166,8 @@ def test_suggest_labels_for_one_text(tagger):
 def test_items_without_an_issue_number_are_not_planned(tagger):
     from fewtag.data.store import Item
 
-    items = [Item("local/notes", "abc123", title="crash segfault error"),
-             Item("o/r", "9", title="crash segfault error", number=9, state="open")]
+    items = [
+        Item("local/notes", "abc123", title="crash segfault error"),
+        Item("o/r", "9", title="crash segfault error", number=9, state="open"),
+    ]
     assert [p.number for p in plan_labels(tagger, items)] == [9]

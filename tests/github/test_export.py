@@ -14,12 +14,40 @@ from fewtag.data.store import Item, Store
 from fewtag.errors import InputError
 
 ITEMS = [
-    Item("o/r", "1", title="Crash", body="boom, \"quoted\"\nnew line", labels=["bug", "ui"], number=1,
-         state="open", created_at="2024-01-01T00:00:00Z", updated_at="2024-01-02T00:00:00Z"),
-    Item("o/r", "2", title="Add yaml", body="", labels=[], number=2, is_pr=True, state="closed",
-         created_at="2024-01-03T00:00:00Z", updated_at="2024-01-04T00:00:00Z"),
-    Item("x/y", "7", title="Ünïcode ✓", body="日本語", labels=["docs"], number=7, state="open",
-         created_at="2024-02-01T00:00:00Z", updated_at="2024-02-02T00:00:00Z"),
+    Item(
+        "o/r",
+        "1",
+        title="Crash",
+        body='boom, "quoted"\nnew line',
+        labels=["bug", "ui"],
+        number=1,
+        state="open",
+        created_at="2024-01-01T00:00:00Z",
+        updated_at="2024-01-02T00:00:00Z",
+    ),
+    Item(
+        "o/r",
+        "2",
+        title="Add yaml",
+        body="",
+        labels=[],
+        number=2,
+        is_pr=True,
+        state="closed",
+        created_at="2024-01-03T00:00:00Z",
+        updated_at="2024-01-04T00:00:00Z",
+    ),
+    Item(
+        "x/y",
+        "7",
+        title="Ünïcode ✓",
+        body="日本語",
+        labels=["docs"],
+        number=7,
+        state="open",
+        created_at="2024-02-01T00:00:00Z",
+        updated_at="2024-02-02T00:00:00Z",
+    ),
 ]
 
 
@@ -34,8 +62,7 @@ def db(tmp_path):
 def _load(fmt, path):
     datasets = pytest.importorskip("datasets")
     kind = "json" if fmt == "jsonl" else fmt
-    return datasets.load_dataset(kind, data_files=str(path), split="train",
-                                 cache_dir=str(path.parent / "hf-cache"))
+    return datasets.load_dataset(kind, data_files=str(path), split="train", cache_dir=str(path.parent / "hf-cache"))
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
@@ -50,7 +77,7 @@ def test_round_trip_through_datasets(db, tmp_path, fmt):
     assert labels == [["bug", "ui"], [], ["docs"]]
     assert ds["is_pull_request"] == [False, True, False]
     assert ds["number"] == [1, 2, 7]
-    assert ds["text"][0] == "Crash\n\nboom, \"quoted\"\nnew line"
+    assert ds["text"][0] == 'Crash\n\nboom, "quoted"\nnew line'
     assert ds["title"][2] == "Ünïcode ✓" and ds["body"][2] == "日本語"
     assert list(ds["repo"]) == ["o/r", "o/r", "x/y"]
     assert [str(x) for x in ds["id"]] == ["1", "2", "7"]  # CSV type inference makes these ints
@@ -74,5 +101,6 @@ def test_errors_leave_no_file(db, tmp_path):
             export_store(s, "-", format="parquet")
     res = CliRunner().invoke(app, ["export", "--store", str(tmp_path / "missing.db")])
     assert res.exit_code != 0 and "does not exist" in str(res.exception)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db", "s.db-shm", "s.db-wal"] or \
-        sorted(p.name for p in tmp_path.iterdir()) == ["s.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db", "s.db-shm", "s.db-wal"] or sorted(
+        p.name for p in tmp_path.iterdir()
+    ) == ["s.db"]

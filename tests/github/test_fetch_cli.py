@@ -58,18 +58,24 @@ def test_fetch_command(gh, tmp_path):
 def test_api_url_from_environment_and_token_env(gh, tmp_path):
     add_issues(gh, 3)
     db = tmp_path / "s.db"
-    res = runner.invoke(app, ["fetch", REPO, "--store", str(db), "--token-env", "MY_GH"],
-                        env={"GITHUB_API_URL": gh.url, "MY_GH": TOKEN, "GITHUB_TOKEN": ""})
+    res = runner.invoke(
+        app,
+        ["fetch", REPO, "--store", str(db), "--token-env", "MY_GH"],
+        env={"GITHUB_API_URL": gh.url, "MY_GH": TOKEN, "GITHUB_TOKEN": ""},
+    )
     assert res.exit_code == 0, res.output
     assert gh.calls()[-1]["auth"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("args, env, message", [
-    ([REPO], {"GITHUB_TOKEN": "bad-token-xyz"}, "GitHub rejected the credentials (401 Bad credentials)"),
-    (["nonsense"], {}, "expected a repository as OWNER/NAME"),
-    ([REPO, "--since", "last week"], {}, "--since expects an ISO date"),
-    ([REPO, "--state", "merged"], {}, "--state must be one of all, open, closed"),
-])
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        ([REPO], {"GITHUB_TOKEN": "bad-token-xyz"}, "GitHub rejected the credentials (401 Bad credentials)"),
+        (["nonsense"], {}, "expected a repository as OWNER/NAME"),
+        ([REPO, "--since", "last week"], {}, "--since expects an ISO date"),
+        ([REPO, "--state", "merged"], {}, "--state must be one of all, open, closed"),
+    ],
+)
 def test_fetch_errors(gh, tmp_path, args, env, message):
     from fewtag.errors import TaggerError
 
@@ -82,10 +88,20 @@ def test_fetch_errors(gh, tmp_path, args, env, message):
 
 def test_unknown_repo_is_one_red_line(gh, tmp_path):
     gh.add_repo(REPO)
-    cmd = [sys.executable, "-c", "from fewtag.cli import main; main()", "fetch", "nobody/nothing",
-           "--store", str(tmp_path / "s.db"), "--api-url", gh.url]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST})
+    cmd = [
+        sys.executable,
+        "-c",
+        "from fewtag.cli import main; main()",
+        "fetch",
+        "nobody/nothing",
+        "--store",
+        str(tmp_path / "s.db"),
+        "--api-url",
+        gh.url,
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST}
+    )
     assert proc.returncode == 1
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines == [f"error: repository nobody/nothing not found at {gh.url} (or the token cannot see it)"]
@@ -103,10 +119,24 @@ def test_network_down_is_one_line(tmp_path):
 
 
 def _spawn(gh, db):
-    cmd = [sys.executable, "-c", "from fewtag.cli import main; main()", "--quiet", "fetch", REPO,
-           "--store", str(db), "--since", "auto", "--comments", "--api-url", gh.url]
-    return subprocess.Popen(cmd, env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from fewtag.cli import main; main()",
+        "--quiet",
+        "fetch",
+        REPO,
+        "--store",
+        str(db),
+        "--since",
+        "auto",
+        "--comments",
+        "--api-url",
+        gh.url,
+    ]
+    return subprocess.Popen(
+        cmd, env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def test_kill_mid_fetch_then_resume_gives_every_item_once(gh, tmp_path):
@@ -170,12 +200,23 @@ def test_token_never_appears_in_output_logs_or_store(gh, tmp_path, caplog):
     res = _invoke(["--verbose", "fetch", "nobody/nothing", "--store", str(db), "--api-url", gh.url])  # 404
     assert res.exit_code != 0
     outputs += [res.output, str(res.exception), repr(res.exception)]
-    for args, env in [([REPO, "--api-url", gh.url], {"GITHUB_TOKEN": TOKEN + "x"}),  # 401: wrong token
-                      ([REPO, "--api-url", "http://127.0.0.1:9"], {})]:              # network down
-        cmd = [sys.executable, "-c", "from fewtag.cli import main; main()", "--verbose", "fetch", *args,
-               "--store", str(db)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST, **env})
+    for args, env in [
+        ([REPO, "--api-url", gh.url], {"GITHUB_TOKEN": TOKEN + "x"}),  # 401: wrong token
+        ([REPO, "--api-url", "http://127.0.0.1:9"], {}),
+    ]:  # network down
+        cmd = [
+            sys.executable,
+            "-c",
+            "from fewtag.cli import main; main()",
+            "--verbose",
+            "fetch",
+            *args,
+            "--store",
+            str(db),
+        ]
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "GITHUB_TOKEN": TOKEN, **FAST, **env}
+        )
         assert proc.returncode != 0
         outputs += [proc.stdout, proc.stderr]
     from fewtag.github.client import GitHubClient

@@ -11,10 +11,36 @@ from fewtag.errors import GitHubError, InputError
 from fewtag.github.names import api_path, is_valid_repo, parse_repo
 from tests.github.fake_github import TOKEN
 
-GOOD = ["huggingface/datasets", "a/b", "octo-org/my_repo.js", "x" * 39 + "/" + "y" * 100, "o/.github",
-        "o/..x", "o/a..b"]
-BAD = ["../user", "./user", "o/..", "o/.", "..//user", "o/r/issues", "o", "/r", "o/", "o/r?x=1",
-       "o/r#x", "o%2F../r", "o/r x", "o\\r/x", "ö/r", "x" * 40 + "/r", "o/" + "y" * 101, "o/r\x00", ""]
+GOOD = [
+    "huggingface/datasets",
+    "a/b",
+    "octo-org/my_repo.js",
+    "x" * 39 + "/" + "y" * 100,
+    "o/.github",
+    "o/..x",
+    "o/a..b",
+]
+BAD = [
+    "../user",
+    "./user",
+    "o/..",
+    "o/.",
+    "..//user",
+    "o/r/issues",
+    "o",
+    "/r",
+    "o/",
+    "o/r?x=1",
+    "o/r#x",
+    "o%2F../r",
+    "o/r x",
+    "o\\r/x",
+    "ö/r",
+    "x" * 40 + "/r",
+    "o/" + "y" * 101,
+    "o/r\x00",
+    "",
+]
 
 
 @pytest.mark.parametrize("repo", GOOD)
@@ -61,8 +87,11 @@ def test_apply_to_issue_refuses_traversal(gh, make_client, store):
 @pytest.mark.parametrize("command", ["fetch", "apply"])
 def test_cli_refuses_traversal_before_any_request(gh, tmp_path, command):
     args = ["fetch", "../user"] if command == "fetch" else ["apply", str(tmp_path / "m"), "../user"]
-    res = CliRunner().invoke(app, [*args, "--store", str(tmp_path / "s.db"), "--api-url", gh.url],
-                             env={"GITHUB_TOKEN": TOKEN, "COLUMNS": "300"})
+    res = CliRunner().invoke(
+        app,
+        [*args, "--store", str(tmp_path / "s.db"), "--api-url", gh.url],
+        env={"GITHUB_TOKEN": TOKEN, "COLUMNS": "300"},
+    )
     # the CLI's entry point prints a TaggerError as one red line (tests/cli cover that part)
     assert isinstance(res.exception, InputError), res.output
     assert "expected a repository as OWNER/NAME" in str(res.exception)

@@ -53,8 +53,11 @@ def _copy_model(src: Path, dst: Path) -> Path:
 
 
 def _sizes(folder: Path) -> dict[str, int]:
-    return {f.relative_to(folder).as_posix(): f.stat().st_size for f in folder.rglob("*")
-            if f.is_file() and f.name != DIGEST_FILE}
+    return {
+        f.relative_to(folder).as_posix(): f.stat().st_size
+        for f in folder.rglob("*")
+        if f.is_file() and f.name != DIGEST_FILE
+    }
 
 
 def test_same_size_models_get_different_revisions(twins):
@@ -149,5 +152,4 @@ def test_search_index_is_not_reused_for_a_reweighted_encoder(twins, tmp_path):
         index, again = build_index(store, encoder)
         assert first.n_embedded == 3 and again.n_embedded == 3 and again.n_reused == 0
         assert index.meta["revision"] == model_revision(b)
-        np.testing.assert_allclose(index.vectors, get_encoder(str(b), max_length=32).encode(TEXTS),
-                                   atol=1e-5)
+        np.testing.assert_allclose(index.vectors, get_encoder(str(b), max_length=32).encode(TEXTS), atol=1e-5)

@@ -25,24 +25,60 @@ from fewtag.data.importers import import_file  # noqa: E402
 from fewtag.data.store import Item, Store  # noqa: E402
 from fewtag.errors import TaggerError  # noqa: E402
 
-FUZZ = settings(max_examples=50, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=50,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 _WORK = Path(tempfile.mkdtemp(prefix="fewtag-fuzz-"))
 atexit.register(shutil.rmtree, _WORK, True)
 _DB = _WORK / "store.db"
 with Store(_DB) as _s:  # a store with data in it: a failed import must leave it unchanged
-    _s.upsert_items([Item("o/r", str(i), number=i, title=f"kept {i}", labels=["bug"],
-                          updated_at="2024-01-01T00:00:00Z") for i in range(1, 4)])
+    _s.upsert_items(
+        [
+            Item("o/r", str(i), number=i, title=f"kept {i}", labels=["bug"], updated_at="2024-01-01T00:00:00Z")
+            for i in range(1, 4)
+        ]
+    )
 
-KEYS = ["text", "title", "body", "labels", "label", "id", "number", "repo", "state", "updated_at",
-        "created_at", "is_pull_request", "repository_url", "html_url", "url", "user", "pull_request", "name"]
-scalars = (st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20)
-           | st.sampled_from(["bug", "[\"a\", \"b\"]", "2024-02-01T00:00:00Z", "1", "",
-                              "https://api.github.com/repos/o/r", "\ud800"]))
-values = st.recursive(scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(
-    st.sampled_from(KEYS) | st.text(max_size=5), c, max_size=4), max_leaves=12)
+KEYS = [
+    "text",
+    "title",
+    "body",
+    "labels",
+    "label",
+    "id",
+    "number",
+    "repo",
+    "state",
+    "updated_at",
+    "created_at",
+    "is_pull_request",
+    "repository_url",
+    "html_url",
+    "url",
+    "user",
+    "pull_request",
+    "name",
+]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20)
+    | st.sampled_from(
+        ["bug", '["a", "b"]', "2024-02-01T00:00:00Z", "1", "", "https://api.github.com/repos/o/r", "\ud800"]
+    )
+)
+values = st.recursive(
+    scalars,
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=5), c, max_size=4),
+    max_leaves=12,
+)
 texts = st.one_of(*[st.text(max_size=30)] * 6, st.sampled_from(["bad \ud800 escape", "", "crash\x00nul"]))
 
 
@@ -53,21 +89,28 @@ def mostly(good, wild=values):
 
 
 FIELDS = {
-    "text": mostly(texts), "title": mostly(texts), "body": mostly(texts | st.none()),
+    "text": mostly(texts),
+    "title": mostly(texts),
+    "body": mostly(texts | st.none()),
     "labels": mostly(st.lists(texts, max_size=3) | st.lists(st.fixed_dictionaries({"name": texts}), max_size=3)),
-    "label": mostly(texts), "id": mostly(st.text(min_size=1, max_size=8) | st.integers()),
-    "number": mostly(st.integers(min_value=0, max_value=10**6)), "repo": mostly(st.just("o/r")),
+    "label": mostly(texts),
+    "id": mostly(st.text(min_size=1, max_size=8) | st.integers()),
+    "number": mostly(st.integers(min_value=0, max_value=10**6)),
+    "repo": mostly(st.just("o/r")),
     "state": mostly(st.sampled_from(["open", "closed"])),
     "updated_at": mostly(st.sampled_from(["2023-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "soon"])),
-    "created_at": mostly(st.just("2023-01-01T00:00:00Z")), "is_pull_request": mostly(st.booleans()),
-    "user": mostly(st.fixed_dictionaries({"login": texts})), "html_url": mostly(texts),
+    "created_at": mostly(st.just("2023-01-01T00:00:00Z")),
+    "is_pull_request": mostly(st.booleans()),
+    "user": mostly(st.fixed_dictionaries({"login": texts})),
+    "html_url": mostly(texts),
     "pull_request": values,
 }
 _OPTIONAL = {k: v for k, v in FIELDS.items() if k not in ("text", "title", "body")}
 _text_record = st.fixed_dictionaries({"text": FIELDS["text"]}, optional=_OPTIONAL)
 _title_record = st.fixed_dictionaries({"title": FIELDS["title"]}, optional={"body": FIELDS["body"], **_OPTIONAL})
-records = st.one_of(_text_record, _text_record, _title_record, _title_record,
-                    st.dictionaries(st.sampled_from(KEYS), values, max_size=8))
+records = st.one_of(
+    _text_record, _text_record, _title_record, _title_record, st.dictionaries(st.sampled_from(KEYS), values, max_size=8)
+)
 ascii_mostly = st.sampled_from([True, True, True, False])
 SUFFIXES = [".jsonl", ".json", ".csv", ".txt", ".jsonl.gz", ".zip"]
 
@@ -118,8 +161,12 @@ def _json_bytes(obj, ascii: bool = True) -> bytes:
 
 
 @FUZZ
-@given(st.lists(records, min_size=1, max_size=3), st.sampled_from(["lines", "array"]),
-       st.sampled_from(SUFFIXES[:2] + SUFFIXES[4:]), ascii_mostly)
+@given(
+    st.lists(records, min_size=1, max_size=3),
+    st.sampled_from(["lines", "array"]),
+    st.sampled_from(SUFFIXES[:2] + SUFFIXES[4:]),
+    ascii_mostly,
+)
 def test_random_json_records(rows, layout, suffix, ascii):
     if layout == "array":
         data = _json_bytes(rows, ascii)
@@ -129,10 +176,17 @@ def test_random_json_records(rows, layout, suffix, ascii):
 
 
 @FUZZ
-@given(st.lists(st.fixed_dictionaries(
-    {"number": FIELDS["number"], "title": FIELDS["title"], "labels": FIELDS["labels"]},
-    optional={k: FIELDS[k] for k in ("body", "user", "state", "updated_at", "pull_request", "html_url")}),
-    min_size=1, max_size=3), ascii_mostly)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"number": FIELDS["number"], "title": FIELDS["title"], "labels": FIELDS["labels"]},
+            optional={k: FIELDS[k] for k in ("body", "user", "state", "updated_at", "pull_request", "html_url")},
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    ascii_mostly,
+)
 def test_github_like_objects_with_random_fields(rows, ascii):
     for r in rows:
         r["repository_url"] = "https://api.github.com/repos/o/r"
@@ -146,15 +200,23 @@ def test_random_bytes(data, suffix):
 
 
 @FUZZ
-@given(st.text(max_size=300), st.sampled_from(SUFFIXES[:4]),
-       st.sampled_from(["auto", "jsonl", "csv", "semicolon", "github"]))
+@given(
+    st.text(max_size=300),
+    st.sampled_from(SUFFIXES[:4]),
+    st.sampled_from(["auto", "jsonl", "csv", "semicolon", "github"]),
+)
 def test_random_unicode(text, suffix, format):
     _import(text.encode("utf-8", "surrogatepass"), suffix, format=format)
 
 
 @FUZZ
-@given(st.lists(st.lists(st.text(alphabet=st.sampled_from('ab,"\n\r;x[]{}\\'), max_size=8), min_size=1,
-                         max_size=4), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.lists(st.text(alphabet=st.sampled_from('ab,"\n\r;x[]{}\\'), max_size=8), min_size=1, max_size=4),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_random_csv(cells):
     lines = ["text,labels,id"] + [",".join(row) for row in cells]
     _import("\n".join(lines).encode(), ".csv")

@@ -20,22 +20,37 @@ from tests.github.fake_github import TOKEN, FakeGitHub
 from tests.service.conftest import issue_event, model_dir, signed  # noqa: F401  (fixtures)
 
 SECRET = "hook-secret-0123456789"
-FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True, database=None)
+FUZZ = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None
+)
 
 # JSON values, including the non-finite floats Python's json writes as NaN/Infinity
-scalars = (st.none() | st.booleans() | st.integers(min_value=-(10**40), max_value=10**40)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 field_names = st.sampled_from(["id", "text", "title", "body", "lang"])
 items = st.lists(st.dictionaries(field_names, json_values, max_size=4), max_size=4)
 predict_bodies = st.one_of(
     json_values.map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"items": items}).map(lambda v: json.dumps(v).encode()),
-    st.fixed_dictionaries({"items": st.lists(st.fixed_dictionaries({"id": st.integers() | st.text(max_size=5),
-                                                                     "text": st.text(max_size=40)}),
-                                             min_size=1, max_size=3)}).map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries(
+        {
+            "items": st.lists(
+                st.fixed_dictionaries({"id": st.integers() | st.text(max_size=5), "text": st.text(max_size=40)}),
+                min_size=1,
+                max_size=3,
+            )
+        }
+    ).map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=200),
     st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
 )
@@ -54,8 +69,11 @@ def client(model_dir, gh, tmp_path_factory):
 
     db = tmp_path_factory.mktemp("fuzz") / "s.db"
     Store(db).close()
-    app = create_app(ServiceSettings(model=str(model_dir), webhook_secret=SECRET, github_token=TOKEN,
-                                     github_api_url=gh.url, store=str(db)))
+    app = create_app(
+        ServiceSettings(
+            model=str(model_dir), webhook_secret=SECRET, github_token=TOKEN, github_api_url=gh.url, store=str(db)
+        )
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -92,15 +110,28 @@ def _mutate(draw_value, path):
     return payload
 
 
-paths = st.sampled_from([("action",), ("issue",), ("issue", "number"), ("issue", "title"), ("issue", "body"),
-                         ("issue", "labels"), ("repository",), ("repository", "full_name"),
-                         ("issue", "pull_request")])
+paths = st.sampled_from(
+    [
+        ("action",),
+        ("issue",),
+        ("issue", "number"),
+        ("issue", "title"),
+        ("issue", "body"),
+        ("issue", "labels"),
+        ("repository",),
+        ("repository", "full_name"),
+        ("issue", "pull_request"),
+    ]
+)
 webhook_bodies = st.one_of(
     st.tuples(json_values, paths).map(lambda vp: json.dumps(_mutate(*vp)).encode()),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=200),
-    st.text(max_size=100).map(lambda t: json.dumps({"action": "opened", "issue": {"number": 1, "title": t},
-                                                    "repository": {"full_name": t}}).encode()),
+    st.text(max_size=100).map(
+        lambda t: json.dumps(
+            {"action": "opened", "issue": {"number": 1, "title": t}, "repository": {"full_name": t}}
+        ).encode()
+    ),
 )
 
 

@@ -20,8 +20,13 @@ REPO_URL = "https://api.github.com/repos/acme/widgets"
 
 
 def _issue(number: int, title: str, updated: str | None, labels=("bug",)) -> dict:
-    obj = {"number": number, "title": title, "body": "b", "repository_url": REPO_URL,
-           "labels": [{"name": lab} for lab in labels]}
+    obj = {
+        "number": number,
+        "title": title,
+        "body": "b",
+        "repository_url": REPO_URL,
+        "labels": [{"name": lab} for lab in labels],
+    }
     if updated is not None:
         obj["updated_at"] = updated
     return obj
@@ -54,11 +59,17 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 # ------------------------------------------------------------ 12.6 stale data
 def test_older_dump_after_newer_keeps_the_newer_rows(tmp_path):
     new, old = tmp_path / "new.jsonl", tmp_path / "old.jsonl"
-    _write_jsonl(new, [_issue(1, "fixed title", "2024-03-01T00:00:00Z", ["bug", "ui"]),
-                       _issue(2, "two", "2024-03-01T00:00:00Z")])
-    _write_jsonl(old, [_issue(1, "old title", "2024-01-01T00:00:00Z"),
-                       _issue(2, "two, newer", "2024-04-01T00:00:00Z"),
-                       _issue(3, "three", "2024-01-01T00:00:00Z")])
+    _write_jsonl(
+        new, [_issue(1, "fixed title", "2024-03-01T00:00:00Z", ["bug", "ui"]), _issue(2, "two", "2024-03-01T00:00:00Z")]
+    )
+    _write_jsonl(
+        old,
+        [
+            _issue(1, "old title", "2024-01-01T00:00:00Z"),
+            _issue(2, "two, newer", "2024-04-01T00:00:00Z"),
+            _issue(3, "three", "2024-01-01T00:00:00Z"),
+        ],
+    )
     db = tmp_path / "s.db"
     import_file(new, db)
     result = import_file(old, db)
@@ -66,8 +77,7 @@ def test_older_dump_after_newer_keeps_the_newer_rows(tmp_path):
     assert (c.inserted, c.updated, c.older, c.unchanged) == (1, 1, 1, 0)
     with Store(db) as s:
         one = s.get_item("acme/widgets", 1)
-        assert (one.title, one.labels, one.updated_at) == ("fixed title", ["bug", "ui"],
-                                                          "2024-03-01T00:00:00Z")
+        assert (one.title, one.labels, one.updated_at) == ("fixed title", ["bug", "ui"], "2024-03-01T00:00:00Z")
         assert s.get_item("acme/widgets", 2).title == "two, newer"  # a newer row still replaces
         assert s.count() == 3
 
@@ -118,8 +128,18 @@ def test_fetch_never_replaces_a_newer_stored_row(tmp_path):
     with FakeGitHub() as gh, Store(tmp_path / "s.db") as store:
         gh.add_issue("octo/widgets", 1, "upstream title", labels=["bug"])
         gh.add_issue("octo/widgets", 2, "second", labels=[])
-        store.upsert_items([Item("octo/widgets", "1", number=1, title="newer local copy",
-                                 labels=["ui"], updated_at="2999-01-01T00:00:00Z")])
+        store.upsert_items(
+            [
+                Item(
+                    "octo/widgets",
+                    "1",
+                    number=1,
+                    title="newer local copy",
+                    labels=["ui"],
+                    updated_at="2999-01-01T00:00:00Z",
+                )
+            ]
+        )
         with GitHubClient(TOKEN, gh.url, timeout=2.0, max_attempts=2, backoff=0.01) as client:
             r = fetch_repo(store, "octo/widgets", client=client)
         assert (r.items, r.inserted, r.updated, r.older) == (2, 1, 0, 1)
@@ -163,8 +183,11 @@ def test_decompression_bomb_is_refused_in_bounded_memory(bombs, kind, tmp_path, 
     monkeypatch.setenv("FEWTAG_MAX_DECOMPRESSED", "4MB")
     tracemalloc.start()
     try:
-        with pytest.raises(DataFormatError, match=r"expands to more than 4 MB when decompressed.*"
-                           "FEWTAG_MAX_DECOMPRESSED"):
+        with pytest.raises(
+            DataFormatError,
+            match=r"expands to more than 4 MB when decompressed.*"
+            "FEWTAG_MAX_DECOMPRESSED",
+        ):
             import_file(bombs[kind], tmp_path / "s.db")
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -189,8 +212,16 @@ def test_bomb_cap_option_env_and_default(bombs, tmp_path, monkeypatch):
 
 
 def test_bomb_cli_is_one_line_and_exit_1(bombs, tmp_path, monkeypatch, capsys):
-    code, out, err = run_cli(monkeypatch, capsys, "import", str(bombs["nested"]), "--store",
-                             str(tmp_path / "s.db"), "--max-decompressed", "2MB")
+    code, out, err = run_cli(
+        monkeypatch,
+        capsys,
+        "import",
+        str(bombs["nested"]),
+        "--store",
+        str(tmp_path / "s.db"),
+        "--max-decompressed",
+        "2MB",
+    )
     assert code == 1 and len(err.strip().splitlines()) == 1 and "more than 2 MB" in err
     assert "Traceback" not in err and not (tmp_path / "s.db").exists()
 
@@ -215,8 +246,8 @@ def test_zip_that_lies_about_its_size_is_still_capped(tmp_path, monkeypatch):
         zf.writestr("a.jsonl", payload)
     raw = bytearray(z.read_bytes())
     size = len(payload).to_bytes(4, "little")
-    for at in (i for i in range(len(raw) - 3) if raw[i:i + 4] == size):
-        raw[at:at + 4] = (10).to_bytes(4, "little")
+    for at in (i for i in range(len(raw) - 3) if raw[i : i + 4] == size):
+        raw[at : at + 4] = (10).to_bytes(4, "little")
     z.write_bytes(bytes(raw))
     with pytest.raises(DataFormatError):  # either the cap or zipfile's own size check; never 3 MB read
         read_items(z, max_bytes=1_000_000)
@@ -224,29 +255,49 @@ def test_zip_that_lies_about_its_size_is_still_capped(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------ malformed files
 BAD_FILES = {
-    "unterminated-quote.csv": (b'text,labels\nfine,bug\n"never closed,bug\nrow 4,feature\nrow 5,bug\n',
-                               r":3: unterminated quote.*swallow"),
-    "nested-lines.jsonl": (b'{"text": "ok", "labels": ["a"]}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n",
-                           r":2: JSON nested too deeply"),
-    "nested-array.json": (b'[{"text": "ok", "labels": ["a"]},\n' + b"[" * 100_000 + b"]" * 100_000 + b"]",
-                          r":2: JSON nested too deeply"),
-    "float-id.jsonl": (b'{"text": "a", "labels": ["x"], "id": 1e23}\n',
-                       r":1: field 'id' must be a string or an integer"),
-    "huge-number.jsonl": (b'{"text": "a", "labels": ["x"], "number": 100000000000000000000000}\n',
-                          r":1: field 'number' is 100000000000000000000000, outside"),
-    "huge-github.jsonl": (json.dumps(_issue(10**23, "t", None)).encode() + b"\n",
-                          r":1: not a GitHub issue object \(field 'number' is 1000"),
-    "float-github.jsonl": (json.dumps(_issue(1, "t", None)).replace('"number": 1', '"number": 1e23').encode(),
-                           r":1: .*field 'number' must be a whole number"),
-    "list-text.jsonl": (b'{"text": "fine", "labels": ["x"]}\n{"text": ["a", "b"], "labels": ["x"]}\n',
-                        r":2: field 'text' is a list"),
+    "unterminated-quote.csv": (
+        b'text,labels\nfine,bug\n"never closed,bug\nrow 4,feature\nrow 5,bug\n',
+        r":3: unterminated quote.*swallow",
+    ),
+    "nested-lines.jsonl": (
+        b'{"text": "ok", "labels": ["a"]}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        r":2: JSON nested too deeply",
+    ),
+    "nested-array.json": (
+        b'[{"text": "ok", "labels": ["a"]},\n' + b"[" * 100_000 + b"]" * 100_000 + b"]",
+        r":2: JSON nested too deeply",
+    ),
+    "float-id.jsonl": (
+        b'{"text": "a", "labels": ["x"], "id": 1e23}\n',
+        r":1: field 'id' must be a string or an integer",
+    ),
+    "huge-number.jsonl": (
+        b'{"text": "a", "labels": ["x"], "number": 100000000000000000000000}\n',
+        r":1: field 'number' is 100000000000000000000000, outside",
+    ),
+    "huge-github.jsonl": (
+        json.dumps(_issue(10**23, "t", None)).encode() + b"\n",
+        r":1: not a GitHub issue object \(field 'number' is 1000",
+    ),
+    "float-github.jsonl": (
+        json.dumps(_issue(1, "t", None)).replace('"number": 1', '"number": 1e23').encode(),
+        r":1: .*field 'number' must be a whole number",
+    ),
+    "list-text.jsonl": (
+        b'{"text": "fine", "labels": ["x"]}\n{"text": ["a", "b"], "labels": ["x"]}\n',
+        r":2: field 'text' is a list",
+    ),
     "list-title.json": (b'[{"title": {"a": 1}, "body": "x", "labels": ["x"]}]', r":1: field 'title' is an object"),
-    "list-github-title.jsonl": (json.dumps({**_issue(1, "t", None), "title": ["a", "b"]}).encode(),
-                                r":1: .*field 'title' is a list"),
+    "list-github-title.jsonl": (
+        json.dumps({**_issue(1, "t", None), "title": ["a", "b"]}).encode(),
+        r":1: .*field 'title' is a list",
+    ),
     "dict-id.jsonl": (b'{"text": "a", "id": {"x": 1}}\n', r":1: field 'id' must be a string or an integer"),
     "bool-label.jsonl": (b'{"text": "a", "labels": [true]}\n', r":1: a label is a boolean"),
-    "labels-int-github.jsonl": (json.dumps({**_issue(1, "t", None), "labels": 5}).encode(),
-                                r":1: .*field 'labels' is a number"),
+    "labels-int-github.jsonl": (
+        json.dumps({**_issue(1, "t", None), "labels": 5}).encode(),
+        r":1: .*field 'labels' is a number",
+    ),
     "many-digits.jsonl": (b'{"text": "a", "id": ' + b"9" * 5000 + b"}\n", r":1: malformed JSON"),
     "extra-fields.csv": (b"text,labels\na,b,c,d\n", r":2: 4 fields but the header has 2"),
 }
@@ -264,8 +315,9 @@ def test_bad_file_is_one_error_with_file_line_and_nothing_written(tmp_path, name
     assert not db.exists() and not (tmp_path / "s.db-wal").exists()
 
 
-@pytest.mark.parametrize("name", ["unterminated-quote.csv", "nested-lines.jsonl", "huge-github.jsonl",
-                                  "list-text.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["unterminated-quote.csv", "nested-lines.jsonl", "huge-github.jsonl", "list-text.jsonl"]
+)
 def test_bad_file_leaves_an_existing_store_unchanged_cli(tmp_path, monkeypatch, capsys, name):
     db = tmp_path / "s.db"
     good = tmp_path / "good.jsonl"
@@ -306,8 +358,10 @@ def test_good_csv_with_quoted_newlines_still_imports(tmp_path):
     path = tmp_path / "ok.csv"
     path.write_text('id,text,labels\n1,"line one\nline two, with comma",bug\n2,plain,feature\n')
     items = read_items(path)
-    assert [(i.id, i.body, i.labels) for i in items] == [("1", "line one\nline two, with comma", ["bug"]),
-                                                         ("2", "plain", ["feature"])]
+    assert [(i.id, i.body, i.labels) for i in items] == [
+        ("1", "line one\nline two, with comma", ["bug"]),
+        ("2", "plain", ["feature"]),
+    ]
 
 
 def test_numbers_as_text_are_converted_explicitly_and_surrogates_replaced(tmp_path):

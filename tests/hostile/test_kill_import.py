@@ -20,15 +20,29 @@ CLI = "from fewtag.cli import main; main()"
 def _write(path: Path, n: int, prefix: str, repo: str = "acme/big") -> Path:
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({"id": f"{prefix}{i}", "repo": repo, "title": f"Issue {i}: crash in module {i % 97}",
-                                 "body": "word " * 30, "labels": ["bug" if i % 2 else "feature"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"{prefix}{i}",
+                        "repo": repo,
+                        "title": f"Issue {i}: crash in module {i % 97}",
+                        "body": "word " * 30,
+                        "labels": ["bug" if i % 2 else "feature"],
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def _start_import(path: Path, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CLI, "import", str(path), "--store", str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "300"})
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, "import", str(path), "--store", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "300"},
+    )
 
 
 def _check(db: Path) -> tuple[int, list[tuple]]:
@@ -90,8 +104,12 @@ def test_kill_9_at_several_moments(tmp_path, delay):
     n = 40_000
     db, count, _, killed = _kill_during_write(tmp_path, n, delay)
     assert count in (10, 10 + n)
-    rerun = subprocess.run([sys.executable, "-c", CLI, "import", str(tmp_path / "big.jsonl"), "--store", str(db)],
-                           capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        [sys.executable, "-c", CLI, "import", str(tmp_path / "big.jsonl"), "--store", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert _check(db)[0] == 10 + n
 

@@ -61,17 +61,28 @@ CHILD = textwrap.dedent("""
 def _make_store(path: Path) -> str:
     words = "crash load save dataset stream audio image token docs typo map filter cache".split()
     with Store(path) as s:
-        s.upsert_items([Item("o/r", str(i), title=f"issue {i}: {words[i % 13]} {words[i % 7]}",
-                             body=f"{words[i % 5]} fails with {words[i % 11]} number {i}", number=i,
-                             updated_at="2024-01-01T00:00:00Z") for i in range(1, N_ITEMS + 1)])
+        s.upsert_items(
+            [
+                Item(
+                    "o/r",
+                    str(i),
+                    title=f"issue {i}: {words[i % 13]} {words[i % 7]}",
+                    body=f"{words[i % 5]} fails with {words[i % 11]} number {i}",
+                    number=i,
+                    updated_at="2024-01-01T00:00:00Z",
+                )
+                for i in range(1, N_ITEMS + 1)
+            ]
+        )
     return str(path)
 
 
 def _child(tmp_path: Path, db: str, *args: str) -> subprocess.Popen:
     script = tmp_path / "child.py"
     script.write_text(CHILD.format(root=str(ROOT), db=db))
-    return subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args], cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def _integrity(db: str) -> str:

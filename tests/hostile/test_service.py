@@ -59,13 +59,16 @@ def test_empty_secrets_from_the_environment(model_dir, monkeypatch):
         monkeypatch.delenv(var)
 
 
-@pytest.mark.parametrize(("var", "value", "extra", "needle"), [
-    ("FEWTAG_WEBHOOK_SECRET", "", [], "FEWTAG_WEBHOOK_SECRET is set but empty"),
-    ("FEWTAG_API_TOKEN", "", [], "FEWTAG_API_TOKEN is set but empty"),
-    ("FEWTAG_API_TOKEN", " \t", [], "FEWTAG_API_TOKEN is set but only whitespace"),
-    ("FEWTAG_WEBHOOK_SECRET", "short", [], "--allow-weak-secret"),
-    ("FEWTAG_API_TOKEN", "short", ["--allow-weak-secret"], "does not exist"),  # passes; the model fails
-])
+@pytest.mark.parametrize(
+    ("var", "value", "extra", "needle"),
+    [
+        ("FEWTAG_WEBHOOK_SECRET", "", [], "FEWTAG_WEBHOOK_SECRET is set but empty"),
+        ("FEWTAG_API_TOKEN", "", [], "FEWTAG_API_TOKEN is set but empty"),
+        ("FEWTAG_API_TOKEN", " \t", [], "FEWTAG_API_TOKEN is set but only whitespace"),
+        ("FEWTAG_WEBHOOK_SECRET", "short", [], "--allow-weak-secret"),
+        ("FEWTAG_API_TOKEN", "short", ["--allow-weak-secret"], "does not exist"),  # passes; the model fails
+    ],
+)
 def test_serve_checks_secrets_before_the_model(tmp_path, model_dir, var, value, extra, needle):
     """In-process (fast): the command raises the ConfigError that the CLI prints as one line."""
     from typer.testing import CliRunner
@@ -96,8 +99,13 @@ def test_serve_refuses_empty_and_short_secrets_in_one_line(model_dir, tmp_path):
     procs = {}
     for name, (e, extra, _) in runs.items():
         model = str(model_dir) if name != "short-allowed" else str(tmp_path / "nope")
-        procs[name] = subprocess.Popen([fewtag, "serve", model, "--port", "9", *extra], env=e, text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        procs[name] = subprocess.Popen(
+            [fewtag, "serve", model, "--port", "9", *extra],
+            env=e,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     for name, proc in procs.items():
         _, err = proc.communicate(timeout=180)
         lines = [ln for ln in err.strip().splitlines() if ln.strip()]
@@ -128,8 +136,14 @@ def test_non_finite_numbers_are_422(make_client, path, body):
     assert c.get("/healthz").status_code == 200  # the connection and the server survive
 
 
-@pytest.mark.parametrize("body", [b"\xff\xfe\x00garbage", '{"items": [{"id": 1, "text": "é"}]}'.encode("latin-1"),
-                                  '{"items": [{"id": 1, "text": "x"}]}'.encode("utf-16")])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe\x00garbage",
+        '{"items": [{"id": 1, "text": "é"}]}'.encode("latin-1"),
+        '{"items": [{"id": 1, "text": "x"}]}'.encode("utf-16"),
+    ],
+)
 def test_non_utf8_body_is_422(make_client, body):
     r = make_client().post("/v1/predict", content=body, headers=JSON)
     assert r.status_code == 422 and "not UTF-8" in r.json()["message"], r.text
@@ -141,13 +155,15 @@ def test_deeply_nested_json_is_422(make_client):
 
 
 def test_huge_integer_is_422(make_client):
-    r = make_client().post("/v1/predict", content=b'{"items": [{"id": ' + b"9" * 5000 + b', "text": "x"}]}',
-                           headers=JSON)
+    r = make_client().post(
+        "/v1/predict", content=b'{"items": [{"id": ' + b"9" * 5000 + b', "text": "x"}]}', headers=JSON
+    )
     assert r.status_code == 422, r.text
 
 
-@pytest.mark.parametrize("body", [b'{"items": [', b"\xff\xfe", b'{"items": [{"id": NaN, "text": "x"}]}',
-                                  b'{"items": "crash"}', b""])
+@pytest.mark.parametrize(
+    "body", [b'{"items": [', b"\xff\xfe", b'{"items": [{"id": NaN, "text": "x"}]}', b'{"items": "crash"}', b""]
+)
 @pytest.mark.parametrize("path", ["/v1/predict", "/v1/search"])
 def test_authentication_comes_before_the_body(make_client, body, path):
     c = make_client(api_token=TOKEN)
@@ -165,8 +181,9 @@ def test_settings_come_from_a_dependency_tests_can_override(model_dir):
     items = [{"id": 1, "text": "crash"}, {"id": 2, "text": "typo"}]
     with TestClient(app) as c:
         assert c.post("/v1/predict", json={"items": items}).status_code == 200
-        app.dependency_overrides[get_settings] = lambda: ServiceSettings(model=str(model_dir), max_batch=1,
-                                                                         api_token=TOKEN)
+        app.dependency_overrides[get_settings] = lambda: ServiceSettings(
+            model=str(model_dir), max_batch=1, api_token=TOKEN
+        )
         r = c.post("/v1/predict", json={"items": items})
         assert r.status_code == 401  # the overridden token guards the route
         r = c.post("/v1/predict", json={"items": items}, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -202,7 +219,7 @@ def test_metrics_use_prometheus_client_with_a_registry_per_app(make_client):
 
 def test_predict_uses_the_model_text_path(make_client, model_dir):
     """An HTML comment is cleaned away by text_of, as in training; the raw join would keep it."""
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
 
     tagger = load_tagger(model_dir)
     record = {"title": "typo in the docs", "body": "<!-- crash crash exception segfault crash error -->"}
@@ -220,7 +237,7 @@ def real_server(model_dir, **overrides):
     """The app under uvicorn (fewtag's protocol and limits) in a thread, on a free port."""
     import uvicorn
 
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
     from fewtag.service.server import server_config
 
     with socket.socket() as s:
@@ -255,8 +272,14 @@ def _closed_within(sock: socket.socket, seconds: float) -> bytes | None:
 
 
 def test_real_server_limits(model_dir):
-    with real_server(model_dir, header_timeout=0.5, body_timeout=0.5, timeout_keep_alive=1, max_header_bytes=4096,
-                     limit_concurrency=3) as port:
+    with real_server(
+        model_dir,
+        header_timeout=0.5,
+        body_timeout=0.5,
+        timeout_keep_alive=1,
+        max_header_bytes=4096,
+        limit_concurrency=3,
+    ) as port:
         # a request head that never completes is cut off after header_timeout
         slow = socket.create_connection(("127.0.0.1", port))
         slow.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\n")
@@ -266,8 +289,10 @@ def test_real_server_limits(model_dir):
         slow.close()
         # a body sent too slowly is answered 408 after body_timeout
         body = socket.create_connection(("127.0.0.1", port))
-        body.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 60\r\n\r\n{\"items\": [")
+        body.sendall(
+            b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 60\r\n\r\n{"items": ['
+        )
         start = time.monotonic()
         answer = _closed_within(body, 5)
         assert answer is not None and answer.startswith(b"HTTP/1.1 408"), answer
@@ -306,7 +331,14 @@ def test_serve_exposes_the_limits_as_options():
     from fewtag.cli import app
 
     out = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
-    for option in ("--allow-weak-secret", "--timeout-keep-alive", "--header-timeout", "--body-timeout",
-                   "--limit-concurrency", "--max-header-bytes", "--timeout-graceful-shutdown"):
+    for option in (
+        "--allow-weak-secret",
+        "--timeout-keep-alive",
+        "--header-timeout",
+        "--body-timeout",
+        "--limit-concurrency",
+        "--max-header-bytes",
+        "--timeout-graceful-shutdown",
+    ):
         assert option in out, option
     assert json.dumps(ServiceSettings().model_dump(include={"limit_concurrency"})) == '{"limit_concurrency": 256}'

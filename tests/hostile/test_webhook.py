@@ -30,9 +30,15 @@ def gh():
 @pytest.fixture
 def hook(make_client, gh, tmp_path):
     """``hook(**settings)``: a client whose webhook writes to the fake GitHub, with a store."""
+
     def make(**overrides):
-        opts = {"webhook_secret": SECRET, "github_token": TOKEN, "github_api_url": gh.url,
-                "store": str(tmp_path / "s.db"), **overrides}
+        opts = {
+            "webhook_secret": SECRET,
+            "github_token": TOKEN,
+            "github_api_url": gh.url,
+            "store": str(tmp_path / "s.db"),
+            **overrides,
+        }
         return make_client(**opts)
 
     return make
@@ -53,9 +59,19 @@ def delivery_rows(c) -> int:
 
 
 # --------------------------------------------------------------------- path traversal
-@pytest.mark.parametrize("full_name", ["../user", "octo/..", "octo/widgets/../../user", "./user",
-                                       "octo/widgets?per_page=1", "octo/widgets#x", "octo%2F../user",
-                                       "x" * 40 + "/r"])
+@pytest.mark.parametrize(
+    "full_name",
+    [
+        "../user",
+        "octo/..",
+        "octo/widgets/../../user",
+        "./user",
+        "octo/widgets?per_page=1",
+        "octo/widgets#x",
+        "octo%2F../user",
+        "x" * 40 + "/r",
+    ],
+)
 def test_forged_repository_names_apply_nothing(hook, gh, full_name):
     c = hook()
     r = c.post("/github/webhook", **signed(SECRET, issue_event(repo=full_name), delivery="t1"))
@@ -90,21 +106,39 @@ def _event_with(path: tuple, value) -> dict:
 
 _DELETE = object()
 ILL_TYPED = [
-    (("issue", "number"), "1"), (("issue", "number"), None), (("issue", "number"), [1]),
-    (("issue", "number"), 4.7), (("issue", "number"), 4.0), (("issue", "number"), 10**30),
-    (("issue", "number"), -1), (("issue", "number"), 0), (("issue", "number"), True),
-    (("issue", "number"), _DELETE), (("issue", "title"), ["crash"]), (("issue", "title"), 5),
-    (("issue", "title"), _DELETE), (("issue", "body"), {"text": "x"}), (("issue", "labels"), 5),
-    (("issue", "labels"), [{"color": "red"}]), (("issue", "labels"), [{"name": 3}]),
-    (("issue", "labels"), ["bug"]), (("issue", "labels"), None), (("issue",), "crash"),
-    (("repository", "full_name"), {"a": "b"}), (("repository", "full_name"), "octo/widgets?x=1"),
-    (("repository", "full_name"), None), (("repository",), _DELETE), (("issue",), _DELETE),
+    (("issue", "number"), "1"),
+    (("issue", "number"), None),
+    (("issue", "number"), [1]),
+    (("issue", "number"), 4.7),
+    (("issue", "number"), 4.0),
+    (("issue", "number"), 10**30),
+    (("issue", "number"), -1),
+    (("issue", "number"), 0),
+    (("issue", "number"), True),
+    (("issue", "number"), _DELETE),
+    (("issue", "title"), ["crash"]),
+    (("issue", "title"), 5),
+    (("issue", "title"), _DELETE),
+    (("issue", "body"), {"text": "x"}),
+    (("issue", "labels"), 5),
+    (("issue", "labels"), [{"color": "red"}]),
+    (("issue", "labels"), [{"name": 3}]),
+    (("issue", "labels"), ["bug"]),
+    (("issue", "labels"), None),
+    (("issue",), "crash"),
+    (("repository", "full_name"), {"a": "b"}),
+    (("repository", "full_name"), "octo/widgets?x=1"),
+    (("repository", "full_name"), None),
+    (("repository",), _DELETE),
+    (("issue",), _DELETE),
 ]
 
 
-@pytest.mark.parametrize(("path", "value"), ILL_TYPED,
-                         ids=[f"{'.'.join(p)}={v if v is not _DELETE else 'missing'!r}"[:60]
-                              for p, v in ILL_TYPED])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    ILL_TYPED,
+    ids=[f"{'.'.join(p)}={v if v is not _DELETE else 'missing'!r}"[:60] for p, v in ILL_TYPED],
+)
 def test_ill_typed_payload_is_422_and_applies_nothing(hook, gh, path, value):
     c = hook()
     r = c.post("/github/webhook", **signed(SECRET, _event_with(path, value), delivery="bad"))
@@ -117,9 +151,15 @@ def test_ill_typed_payload_is_422_and_applies_nothing(hook, gh, path, value):
     assert gh.repos[REPO].issues[1]["labels"] == []
 
 
-@pytest.mark.parametrize("body", [b'{"action": "opened", "issue": {"number": NaN, "title": "x"}, '
-                                  b'"repository": {"full_name": "octo/widgets"}}',
-                                  b'{"action": "opened", "x": Infinity}', b"\xff\xfe{}", b"[" * 100_000])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"action": "opened", "issue": {"number": NaN, "title": "x"}, "repository": {"full_name": "octo/widgets"}}',
+        b'{"action": "opened", "x": Infinity}',
+        b"\xff\xfe{}",
+        b"[" * 100_000,
+    ],
+)
 def test_non_finite_or_non_utf8_webhook_body_is_422(hook, gh, body):
     c = hook()
     r = c.post("/github/webhook", **signed(SECRET, body, delivery="nan"))
@@ -272,7 +312,7 @@ def test_full_queue_is_503_and_the_delivery_is_kept(hook, gh, tmp_path):
 
 def test_webhook_uses_the_model_text_path(hook, gh, model_dir):
     """An issue template comment is cleaned by text_of before the model sees it."""
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
 
     tagger = load_tagger(model_dir)
     body = "<!-- typo docs documentation readme typo docs -->it crashes with a traceback"

@@ -16,7 +16,8 @@ import pytest
 
 from fewtag import available_methods, get_method
 from fewtag.errors import NotFittedError
-from fewtag.methods.base import clone, load_tagger
+from fewtag.methods.base import clone
+from fewtag.registry import load_tagger
 from tests.utils.tiny_encoders import build_sentence_encoder, toy_data
 from tests.utils.tiny_models import build_encoder, build_mlm_model, build_nli_model
 
@@ -37,8 +38,12 @@ SETUP: dict[str, tuple[str | None, dict]] = {
     "augmented": (None, {"base": "naive-bayes", "n_aug": 1}),
     "ensemble": ("sentence", {}),  # default members: tfidf-logreg + embed-logreg on titles
 }
-BUILDERS = {"sentence": build_sentence_encoder, "encoder": build_encoder, "nli": build_nli_model,
-            "mlm": build_mlm_model}
+BUILDERS = {
+    "sentence": build_sentence_encoder,
+    "encoder": build_encoder,
+    "nli": build_nli_model,
+    "mlm": build_mlm_model,
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +73,13 @@ def test_contract(name, multi_label, tiny_models, tmp_path):
     assert clone(tagger).get_params() == params and tagger.set_params(**params) is tagger
 
     def fit(t):
-        return t.fit([texts[i] for i in train_idx], [labels[i] for i in train_idx], classes=classes,
-                     validation=([texts[i] for i in val_idx], [labels[i] for i in val_idx]),
-                     unlabelled=texts[:6])
+        return t.fit(
+            [texts[i] for i in train_idx],
+            [labels[i] for i in train_idx],
+            classes=classes,
+            validation=([texts[i] for i in val_idx], [labels[i] for i in val_idx]),
+            unlabelled=texts[:6],
+        )
 
     assert fit(tagger) is tagger
     assert tagger.classes_ == classes and tagger.multi_label_ is multi_label

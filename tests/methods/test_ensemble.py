@@ -7,11 +7,14 @@ import pytest
 
 from fewtag import get_method
 from fewtag.errors import ConfigError, UnknownMethodError
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 from fewtag.methods.ensemble import EnsembleTagger, simplex_grid, text_view
 
-TOPICS = {"bug": "crash error traceback fails broken", "feature": "add support option request allow",
-          "docs": "readme typo documentation example guide"}
+TOPICS = {
+    "bug": "crash error traceback fails broken",
+    "feature": "add support option request allow",
+    "docs": "readme typo documentation example guide",
+}
 NOISE = "data load model file run test code set value thing".split()
 
 
@@ -50,7 +53,8 @@ def test_weights_go_to_the_useful_member(multi):
     texts, labels = titled(multi=multi)
     members = [{"name": "most-frequent"}, {"name": "tfidf-logreg"}]
     t = EnsembleTagger(members=members, weight_step=0.5).fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]))
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:])
+    )
     assert t.weights_.tolist() == [0.0, 1.0]
     assert t.metadata_["ensemble"]["weights"] == [0.0, 1.0]
     np.testing.assert_allclose(t.predict_proba(texts[:5]), t.members_[1].predict_proba(texts[:5]))
@@ -58,13 +62,13 @@ def test_weights_go_to_the_useful_member(multi):
 
 def test_fixed_weights_are_normalised_and_used_without_validation():
     texts, labels = titled()
-    t = EnsembleTagger(members=[{"name": "naive-bayes"}, {"name": "tfidf-logreg"}],
-                       weights=[1, 3]).fit(texts, labels)
+    t = EnsembleTagger(members=[{"name": "naive-bayes"}, {"name": "tfidf-logreg"}], weights=[1, 3]).fit(texts, labels)
     assert t.weights_.tolist() == [0.25, 0.75]
     expected = 0.25 * t.members_[0].predict_proba(texts[:4]) + 0.75 * t.members_[1].predict_proba(texts[:4])
     np.testing.assert_allclose(t.predict_proba(texts[:4]), expected)
     assert EnsembleTagger(members=[{"name": "naive-bayes"}, {"name": "tfidf-logreg"}]).fit(
-        texts, labels).weights_.tolist() == [0.5, 0.5]
+        texts, labels
+    ).weights_.tolist() == [0.5, 0.5]
 
 
 def test_first_line_view_sees_only_titles():
@@ -78,14 +82,16 @@ def test_first_line_view_sees_only_titles():
 def test_macro_objective_tunes_per_label_thresholds():
     texts, labels = titled(multi=True)
     t = EnsembleTagger(members=[{"name": "tfidf-logreg"}]).fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"})
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"}
+    )
     assert t.decision_.kind == "per-label" and len(t.decision_.thresholds) == 3
 
 
 def test_validation_scores_are_reused_only_right_after_fit():
     texts, labels = titled()
     t = EnsembleTagger(members=[{"name": "naive-bayes"}, {"name": "tfidf-logreg"}]).fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]))
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:])
+    )
     assert t._val_cache is None  # consumed by the decision tuning inside fit
     direct = sum(w * m.predict_proba(texts[24:]) for w, m in zip(t.weights_, t.members_))
     np.testing.assert_allclose(t.predict_proba(texts[24:]), direct)
@@ -95,7 +101,8 @@ def test_save_load_round_trip(tmp_path):
     texts, labels = titled(multi=True)
     members = [{"name": "naive-bayes"}, {"name": "tfidf-logreg", "view": "first-line", "params": {"C": 1.0}}]
     t = EnsembleTagger(members=members).fit(
-        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"})
+        texts[:24], labels[:24], validation=(texts[24:], labels[24:]), decision={"objective": "macro"}
+    )
     folder = t.save(tmp_path / "ens")
     assert (folder / "members" / "0" / "fewtag.json").is_file()
     assert not [f for f in folder.rglob("*") if f.suffix in {".pkl", ".pickle", ".joblib"}]
@@ -107,9 +114,15 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_model_and_seed_reach_members_that_take_them():
-    t = EnsembleTagger(members=[{"name": "tfidf-logreg"}, {"name": "embed-logreg"},
-                                {"name": "embed-logreg", "params": {"model": "mine"}}],
-                       model="some/encoder", random_state=7)
+    t = EnsembleTagger(
+        members=[
+            {"name": "tfidf-logreg"},
+            {"name": "embed-logreg"},
+            {"name": "embed-logreg", "params": {"model": "mine"}},
+        ],
+        model="some/encoder",
+        random_state=7,
+    )
     specs = t._specs()
     made = [t._member(s) for s in specs]
     assert made[0].random_state == 7 and not hasattr(made[0], "model")
@@ -117,14 +130,17 @@ def test_model_and_seed_reach_members_that_take_them():
     assert made[2].model == "mine"
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"members": []}, "at least one member"),
-    ({"members": [{"name": "naive-bayes", "view": "title"}]}, "view must be one of"),
-    ({"members": [{"method": "naive-bayes"}]}, "'name'"),
-    ({"members": [{"name": "ensemble"}]}, "member of itself"),
-    ({"members": [{"name": "naive-bayes"}], "weights": [1, 2]}, "one per member"),
-    ({"weight_step": 0}, "weight_step"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"members": []}, "at least one member"),
+        ({"members": [{"name": "naive-bayes", "view": "title"}]}, "view must be one of"),
+        ({"members": [{"method": "naive-bayes"}]}, "'name'"),
+        ({"members": [{"name": "ensemble"}]}, "member of itself"),
+        ({"members": [{"name": "naive-bayes"}], "weights": [1, 2]}, "one per member"),
+        ({"weight_step": 0}, "weight_step"),
+    ],
+)
 def test_bad_settings_fail_before_training(kwargs, match):
     texts, labels = titled()
     with pytest.raises(ConfigError, match=match):

@@ -30,10 +30,8 @@ class FakeEncoder:
 
 ISSUES = [
     ("1", "load_dataset hangs forever", "Calling load_dataset on squad never returns", ["bug"]),
-    ("2", "Add a drop_duplicates method", "It would be nice to drop duplicate rows in a dataset",
-     ["enhancement"]),
-    ("3", "load_dataset hangs forever on squad", "Duplicate of #1\n\nsame: load_dataset never returns",
-     ["duplicate"]),
+    ("2", "Add a drop_duplicates method", "It would be nice to drop duplicate rows in a dataset", ["enhancement"]),
+    ("3", "load_dataset hangs forever on squad", "Duplicate of #1\n\nsame: load_dataset never returns", ["duplicate"]),
     ("4", "Streaming mode breaks map", "map with streaming=True raises an error", ["bug"]),
     ("5", "Docs: typo in the quickstart", "The quickstart page has a typo", ["documentation"]),
     ("6", "Audio decoding is slow", "Decoding mp3 audio files takes minutes", []),
@@ -41,8 +39,10 @@ ISSUES = [
 
 
 def make_items(repo: str = "o/r") -> list[Item]:
-    return [Item(repo, n, title=t, body=b, labels=labs, number=int(n), updated_at=f"2024-01-0{n}")
-            for n, t, b, labs in ISSUES]
+    return [
+        Item(repo, n, title=t, body=b, labels=labs, number=int(n), updated_at=f"2024-01-0{n}")
+        for n, t, b, labs in ISSUES
+    ]
 
 
 @pytest.fixture

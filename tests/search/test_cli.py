@@ -26,8 +26,7 @@ def test_index_search_similar(store, fake):
     again = json.loads(runner.invoke(app, ["index", "--store", db, "--json"]).stdout)
     assert again["n_embedded"] == 0 and again["n_reused"] == 6
 
-    res = runner.invoke(app, ["search", "load_dataset never returns", "-k", "2", "--store", db,
-                              "--json"])
+    res = runner.invoke(app, ["search", "load_dataset never returns", "-k", "2", "--store", db, "--json"])
     assert res.exit_code == 0, res.output
     hits = json.loads(res.stdout)["hits"]
     assert [h["id"] for h in hits][:2] in (["1", "3"], ["3", "1"])

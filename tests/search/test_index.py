@@ -152,8 +152,9 @@ def test_no_duplicates_means_no_threshold(tmp_path, encoder):
 
 
 def test_comments_are_indexed_when_asked(store, encoder):
-    store.conn.executescript("CREATE TABLE comments (repo TEXT, issue_id TEXT, id INTEGER, "
-                             "body TEXT, created_at TEXT);")
+    store.conn.executescript(
+        "CREATE TABLE comments (repo TEXT, issue_id TEXT, id INTEGER, body TEXT, created_at TEXT);"
+    )
     store.conn.execute("INSERT INTO comments VALUES ('o/r', '6', 1, 'tokenizers tokenizers', 'x')")
     plain, _ = build_index(store, encoder)
     with_comments, report = build_index(store, encoder, comments=True)

@@ -12,8 +12,13 @@ pytestmark = pytest.mark.slow
 
 def test_minilm_search_finds_the_paraphrase(tmp_path):
     items = [
-        Item("o/r", "1", number=1, title="load_dataset hangs forever",
-             body="Calling load_dataset('squad') never returns and uses no CPU."),
+        Item(
+            "o/r",
+            "1",
+            number=1,
+            title="load_dataset hangs forever",
+            body="Calling load_dataset('squad') never returns and uses no CPU.",
+        ),
         Item("o/r", "2", number=2, title="Add a drop_duplicates method", body="Remove duplicate rows."),
         Item("o/r", "3", number=3, title="Typo in the quickstart docs", body="'datset' should be 'dataset'."),
         Item("o/r", "4", number=4, title="Audio decoding is slow", body="Decoding mp3 takes minutes."),

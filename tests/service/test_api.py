@@ -10,9 +10,11 @@ import pytest
 
 from fewtag.service.batcher import MicroBatcher
 
-ITEMS = [{"id": "a", "title": "crash on load", "body": "exception with a traceback"},
-         {"id": 7, "text": "typo in the docs page"},
-         {"id": "c", "text": "feature request: add support for zstd"}]
+ITEMS = [
+    {"id": "a", "title": "crash on load", "body": "exception with a traceback"},
+    {"id": 7, "text": "typo in the docs page"},
+    {"id": "c", "text": "feature request: add support for zstd"},
+]
 
 
 def test_health_ready_docs(make_client):
@@ -72,28 +74,30 @@ def test_ten_megabyte_body_413(make_client):
     assert c.get("/healthz").status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    b'{"items": [',                                       # malformed JSON
-    b"\xff\xfe\x00garbage",                               # not UTF-8
-    b'{"items": [{"id": 1, "text": 5}]}',                 # wrong type
-    b'{"items": [{"id": [1], "text": "x"}]}',             # wrong id type
-    b'{"items": "crash"}',                                # wrong container
-    b'{"items": []}',                                     # empty batch
-    b'{"items": [{"id": 1, "text": "   "}]}',             # empty text
-    b'{"items": [{"id": 1}]}',                            # no text at all
-    b'{"items": [{"id": 1, "text": "a", "title": "b"}]}', # both kinds
-    b'{"items": [{"id": 1, "text": "a", "lang": "en"}]}', # unknown field
-    b'{"items": [{"id": 1, "text": "a"}], "extra": 1}',   # unknown top-level field
-    b"",                                                  # no body
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"items": [',  # malformed JSON
+        b"\xff\xfe\x00garbage",  # not UTF-8
+        b'{"items": [{"id": 1, "text": 5}]}',  # wrong type
+        b'{"items": [{"id": [1], "text": "x"}]}',  # wrong id type
+        b'{"items": "crash"}',  # wrong container
+        b'{"items": []}',  # empty batch
+        b'{"items": [{"id": 1, "text": "   "}]}',  # empty text
+        b'{"items": [{"id": 1}]}',  # no text at all
+        b'{"items": [{"id": 1, "text": "a", "title": "b"}]}',  # both kinds
+        b'{"items": [{"id": 1, "text": "a", "lang": "en"}]}',  # unknown field
+        b'{"items": [{"id": 1, "text": "a"}], "extra": 1}',  # unknown top-level field
+        b"",  # no body
+    ],
+)
 def test_bad_input_is_a_clear_4xx(make_client, body):
     c = make_client()
     r = c.post("/v1/predict", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert r.json()["detail"]
     if r.status_code == 422:
-        assert r.json()["message"].startswith(("The request is invalid at ",
-                                               "The request body is not valid JSON: "))
+        assert r.json()["message"].startswith(("The request is invalid at ", "The request body is not valid JSON: "))
 
 
 def test_validation_message_names_the_field(make_client):

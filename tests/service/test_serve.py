@@ -40,8 +40,9 @@ def launched(model_dir, tmp_path_factory):
     procs = {
         "missing": subprocess.Popen([FEWTAG, "serve", str(tmp / "nope"), "--port", "9"], **pipes),
         "corrupt": subprocess.Popen([FEWTAG, "serve", str(bad_json), "--port", "9"], **pipes),
-        "server": subprocess.Popen([FEWTAG, "serve", str(model_dir), "--port", str(port),
-                                    "--log-level", "warning"], **pipes),
+        "server": subprocess.Popen(
+            [FEWTAG, "serve", str(model_dir), "--port", str(port), "--log-level", "warning"], **pipes
+        ),
     }
     yield procs, f"http://127.0.0.1:{port}"
     for p in procs.values():
@@ -78,8 +79,12 @@ def test_every_corrupt_model_dir_is_a_model_file_error(tmp_path, model_dir):
     for f in bad_weights.iterdir():
         if f.name != "fewtag.json":
             f.write_bytes(b"\x00garbage")
-    for path, needle in [(no_meta, "fewtag.json is missing"), (bad_weights, "cannot load"),
-                         (tmp_path / "nope", "does not exist"), (None, "no model to serve")]:
+    for path, needle in [
+        (no_meta, "fewtag.json is missing"),
+        (bad_weights, "cannot load"),
+        (tmp_path / "nope", "does not exist"),
+        (None, "no model to serve"),
+    ]:
         with pytest.raises(ModelFileError, match=needle):
             load_service_model(str(path) if path else None)
 
@@ -97,8 +102,11 @@ def test_real_server_on_loopback(launched):
         if proc.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"server did not start: {proc.communicate(timeout=5)[1]}")
         time.sleep(0.2)
-    r = httpx.post(f"{base}/v1/predict", json={"items": [{"id": 1, "text": "typo in the docs"}]},
-                   headers={"Authorization": f"Bearer {TOKEN}"})
+    r = httpx.post(
+        f"{base}/v1/predict",
+        json={"items": [{"id": 1, "text": "typo in the docs"}]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     assert r.status_code == 200 and r.json()["predictions"][0]["labels"] == ["documentation"]
     assert httpx.post(f"{base}/v1/predict", json={"items": []}).status_code == 401
     assert "fewtag_requests_total" in httpx.get(f"{base}/metrics").text

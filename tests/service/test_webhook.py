@@ -67,8 +67,7 @@ def test_ping_and_ignored_events(make_client):
     c = make_client(webhook_secret=SECRET, dry_run=True)
     r = c.post("/github/webhook", **signed(SECRET, {"zen": "Keep it simple."}, event="ping", delivery="p"))
     assert r.status_code == 200 and r.json()["status"] == "pong"
-    r = c.post("/github/webhook", **signed(SECRET, {"action": "created"}, event="issue_comment",
-                                           delivery="c"))
+    r = c.post("/github/webhook", **signed(SECRET, {"action": "created"}, event="issue_comment", delivery="c"))
     assert r.status_code == 204
     r = c.post("/github/webhook", **signed(SECRET, issue_event("closed"), delivery="x"))
     assert r.status_code == 204
@@ -79,8 +78,9 @@ def test_ping_and_ignored_events(make_client):
 
 
 def test_dry_run_plans_only_and_deduplicates(make_client, gh, tmp_path):
-    c = make_client(webhook_secret=SECRET, dry_run=True, github_token=TOKEN, github_api_url=gh.url,
-                    store=str(tmp_path / "s.db"))
+    c = make_client(
+        webhook_secret=SECRET, dry_run=True, github_token=TOKEN, github_api_url=gh.url, store=str(tmp_path / "s.db")
+    )
     r = c.post("/github/webhook", **signed(SECRET, issue_event(labels=["triage"]), delivery="d1"))
     body = r.json()
     assert r.status_code == 202 and body["status"] == "accepted" and body["dry_run"] is True
@@ -97,8 +97,7 @@ def test_dry_run_plans_only_and_deduplicates(make_client, gh, tmp_path):
 
 
 def test_write_back_to_fake_github(make_client, gh, tmp_path):
-    c = make_client(webhook_secret=SECRET, github_token=TOKEN, github_api_url=gh.url,
-                    store=str(tmp_path / "s.db"))
+    c = make_client(webhook_secret=SECRET, github_token=TOKEN, github_api_url=gh.url, store=str(tmp_path / "s.db"))
     r = c.post("/github/webhook", **signed(SECRET, issue_event(), delivery="w1"))
     assert r.status_code == 202 and r.json()["status"] == "accepted", r.text
     settle(c)
@@ -131,8 +130,7 @@ def test_deliveries_persist_in_the_store(make_client, tmp_path):
     assert c1.post("/github/webhook", **signed(SECRET, issue_event(), delivery="p1")).status_code == 202
     settle(c1)
     c2 = make_client(webhook_secret=SECRET, dry_run=True, store=str(db))  # a restart
-    assert c2.post("/github/webhook", **signed(SECRET, issue_event(), delivery="p1")).json()["status"] \
-        == "duplicate"
+    assert c2.post("/github/webhook", **signed(SECRET, issue_event(), delivery="p1")).json()["status"] == "duplicate"
 
 
 def test_delivery_log_memory_is_bounded():

@@ -17,15 +17,32 @@ WORDS = (
     "memory slow fast json csv parquet image audio text split train test config ."
 ).split()
 
-BUG = ["the dataset load fails with an error", "crash when i load a big json file",
-       "error in streaming with parquet files", "load of csv data fails with a crash",
-       "memory error when it load a big dataset", "the viewer page is broken with an error"]
-FEATURE = ["please add support for audio files", "feature request add new config for split",
-           "add support for image datasets please", "new feature please add parquet support",
-           "request support for streaming of json", "please add a fast load for big files"]
-UNLABELLED = ["crash with an error on load", "please add new support for text", "bug in the viewer",
-              "how can i install it", "streaming fails with error", "add a feature for audio",
-              "slow load of big parquet files", "docs typo fix on the hub page"] * 2
+BUG = [
+    "the dataset load fails with an error",
+    "crash when i load a big json file",
+    "error in streaming with parquet files",
+    "load of csv data fails with a crash",
+    "memory error when it load a big dataset",
+    "the viewer page is broken with an error",
+]
+FEATURE = [
+    "please add support for audio files",
+    "feature request add new config for split",
+    "add support for image datasets please",
+    "new feature please add parquet support",
+    "request support for streaming of json",
+    "please add a fast load for big files",
+]
+UNLABELLED = [
+    "crash with an error on load",
+    "please add new support for text",
+    "bug in the viewer",
+    "how can i install it",
+    "streaming fails with error",
+    "add a feature for audio",
+    "slow load of big parquet files",
+    "docs typo fix on the hub page",
+] * 2
 
 
 def _tokenizer(folder: Path):
@@ -37,8 +54,14 @@ def _tokenizer(folder: Path):
 def _config(vocab_size: int):
     from transformers import BertConfig
 
-    return BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                      intermediate_size=64, max_position_embeddings=64)
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
 
 
 def build_tiny_mlm(folder: Path, seed: int = 0) -> Path:

@@ -38,16 +38,14 @@ def test_mlm_adapt_changes_weights_and_loads(tiny_mlm, tmp_path):
     texts, labels = BUG + FEATURE, ["bug"] * 6 + ["feature"] * 6
     tagger = get_method("embed-logreg")(model=str(out), max_length=32).fit(texts, labels)
     assert tagger.predict_proba(texts).shape == (12, 2)
-    ft = get_method("finetune")(model=str(out), epochs=1, batch_size=4, max_length=32,
-                                device="cpu").fit(texts, labels)
+    ft = get_method("finetune")(model=str(out), epochs=1, batch_size=4, max_length=32, device="cpu").fit(texts, labels)
     assert ft.predict_proba(texts[:2]).shape == (2, 2)
 
 
 @pytest.mark.parametrize("objective", ["simcse", "tsdae"])
 def test_sentence_objectives_change_weights_and_load(objective, tiny_encoder, tmp_path):
     out = tmp_path / objective
-    res = adapt(UNLABELLED, str(tiny_encoder), out, steps=3, batch_size=4, objective=objective,
-                learning_rate=1e-3)
+    res = adapt(UNLABELLED, str(tiny_encoder), out, steps=3, batch_size=4, objective=objective, learning_rate=1e-3)
     assert res.objective == objective and (out / "modules.json").is_file()
     assert _changed(tiny_encoder, out)
     from fewtag.embed import get_encoder
@@ -86,8 +84,21 @@ def test_cli_adapt(tiny_mlm, tmp_path):
     data = tmp_path / "texts.txt"
     data.write_text("\n".join(UNLABELLED))
     runner = CliRunner()
-    res = runner.invoke(app, ["adapt", str(data), "--model", str(tiny_mlm), "--out",
-                              str(tmp_path / "out"), "--steps", "2", "--batch-size", "4"])
+    res = runner.invoke(
+        app,
+        [
+            "adapt",
+            str(data),
+            "--model",
+            str(tiny_mlm),
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "held-out loss" in res.output and (tmp_path / "out" / "config.json").is_file()
     res = runner.invoke(app, ["adapt", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o2")])

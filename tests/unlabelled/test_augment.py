@@ -8,13 +8,15 @@ import pytest
 from fewtag.augment import available_augmenters, get_augmenter
 from fewtag.errors import ConfigError
 from fewtag.methods.augmented import AugmentedTagger, augmented_spec
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 from fewtag.registry import get_method
 
 from .conftest import BUG, FEATURE
 
-TEXTS = ["The dataset fails to load when streaming is enabled and I get a KeyError",
-         "Please add support for reading compressed parquet files from the hub"]
+TEXTS = [
+    "The dataset fails to load when streaming is enabled and I get a KeyError",
+    "Please add support for reading compressed parquet files from the hub",
+]
 
 
 def test_registry_lists_all_and_rejects_unknown():

@@ -33,8 +33,16 @@ def _planted(n=30, seed=0):
 @pytest.mark.parametrize("method", ["kmeans", "hdbscan"])
 def test_discover_recovers_planted_groups(method):
     x, texts, truth = _planted()
-    res = discover(texts, [f"i{i}" for i in range(30)], embeddings=x, method=method, k="auto",
-                   k_range=range(2, 7), min_cluster_size=5, projection="pca")
+    res = discover(
+        texts,
+        [f"i{i}" for i in range(30)],
+        embeddings=x,
+        method=method,
+        k="auto",
+        k_range=range(2, 7),
+        min_cluster_size=5,
+        projection="pca",
+    )
     assert res.k == 3 and sorted(c.size for c in res.clusters) == [10, 10, 10]
     from sklearn.metrics import adjusted_rand_score
 
@@ -46,8 +54,7 @@ def test_discover_recovers_planted_groups(method):
 
 
 def test_ctfidf_prefers_distinctive_words():
-    kw = ctfidf_keywords(["load crash data", "load crash big", "load docs typo", "load docs page"],
-                         [0, 0, 1, 1], n=1)
+    kw = ctfidf_keywords(["load crash data", "load crash big", "load docs typo", "load docs page"], [0, 0, 1, 1], n=1)
     assert kw == {0: ["crash"], 1: ["docs"]}
 
 
@@ -82,12 +89,27 @@ def test_cli_discover_with_tiny_encoder(tiny_encoder, tmp_path):
     from fewtag.cli import app
 
     data = tmp_path / "issues.jsonl"
-    data.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
-                            for i, t in enumerate(BUG + FEATURE + UNLABELLED)))
-    res = CliRunner().invoke(app, ["discover", str(data), "--model", str(tiny_encoder), "--k", "3",
-                                   "--out", str(tmp_path / "out"), "--max-length", "32", "--projection", "pca"])
+    data.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(BUG + FEATURE + UNLABELLED)))
+    res = CliRunner().invoke(
+        app,
+        [
+            "discover",
+            str(data),
+            "--model",
+            str(tiny_encoder),
+            "--k",
+            "3",
+            "--out",
+            str(tmp_path / "out"),
+            "--max-length",
+            "32",
+            "--projection",
+            "pca",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "draft label config" in res.output and (tmp_path / "out" / "clusters.png").is_file()
-    bad = CliRunner().invoke(app, ["discover", str(data), "--model", str(tiny_encoder), "--k", "x",
-                                   "--out", str(tmp_path / "o2")])
+    bad = CliRunner().invoke(
+        app, ["discover", str(data), "--model", str(tiny_encoder), "--k", "x", "--out", str(tmp_path / "o2")]
+    )
     assert bad.exit_code != 0 and not (tmp_path / "o2").exists()

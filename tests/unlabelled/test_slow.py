@@ -12,8 +12,9 @@ import pytest
 from .conftest import BUG, FEATURE, UNLABELLED
 
 pytestmark = pytest.mark.slow
-DUMP = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "github_issues_hf_datasets" / \
-    "datasets-issues.zip"
+DUMP = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "github_issues_hf_datasets" / "datasets-issues.zip"
+)
 
 
 def test_minilm_simcse_adapt_then_embed_logreg(tmp_path):
@@ -21,8 +22,7 @@ def test_minilm_simcse_adapt_then_embed_logreg(tmp_path):
     from fewtag.registry import get_method
 
     out = tmp_path / "minilm-da"
-    res = adapt(UNLABELLED, "sentence-transformers/all-MiniLM-L6-v2", out, steps=3, batch_size=8,
-                max_length=32)
+    res = adapt(UNLABELLED, "sentence-transformers/all-MiniLM-L6-v2", out, steps=3, batch_size=8, max_length=32)
     assert res.objective == "simcse" and (out / "modules.json").is_file()
     texts, labels = BUG + FEATURE, ["bug"] * 6 + ["feature"] * 6
     t = get_method("embed-logreg")(model=str(out), max_length=32).fit(texts, labels)

@@ -55,8 +55,9 @@ def read_items(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> tup
     """``(ids, texts)`` from the same sources as :func:`read_texts`."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path} does not exist: expected a prepared dataset folder or a "
-                         ".jsonl/.csv/.txt file of texts")
+        raise InputError(
+            f"{path} does not exist: expected a prepared dataset folder or a .jsonl/.csv/.txt file of texts"
+        )
     items: list[tuple[str, str]] = []
     if path.is_dir():
         from fewtag.data.dataset import SPLITS, load_prepared
@@ -84,10 +85,10 @@ def read_items(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> tup
     elif path.suffix == ".txt":
         items = [(str(n), t) for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
     else:
-        raise InputError(f"cannot read texts from {path.name}: expected a prepared dataset folder "
-                         "or a .jsonl, .csv or .txt file")
+        raise InputError(
+            f"cannot read texts from {path.name}: expected a prepared dataset folder or a .jsonl, .csv or .txt file"
+        )
     items = [(i, t) for i, t in items if t.strip()]
     if not items:
-        raise InputError(f"no texts found in {path}" + (f" (splits {', '.join(splits)})"
-                                                         if path.is_dir() else ""))
+        raise InputError(f"no texts found in {path}" + (f" (splits {', '.join(splits)})" if path.is_dir() else ""))
     return [i for i, _ in items], [t for _, t in items]

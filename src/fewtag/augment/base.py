@@ -39,8 +39,7 @@ class Augmenter(ABC):
 
     name: str = "base"
 
-    def augment(self, texts: Sequence[str], n_aug: int = 1,
-                rng: np.random.Generator | int | None = None) -> list[str]:
+    def augment(self, texts: Sequence[str], n_aug: int = 1, rng: np.random.Generator | int | None = None) -> list[str]:
         """Augmented copies, ``n_aug`` per text, grouped by text.
 
         Parameters

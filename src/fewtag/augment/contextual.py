@@ -38,8 +38,15 @@ class ContextualAugmenter(Augmenter):
 
     name = "contextual"
 
-    def __init__(self, *, model: str = "bert-base-uncased", alpha: float = 0.1, top_k: int = 5,
-                 window: int = 40, max_words: int = 5):
+    def __init__(
+        self,
+        *,
+        model: str = "bert-base-uncased",
+        alpha: float = 0.1,
+        top_k: int = 5,
+        window: int = 40,
+        max_words: int = 5,
+    ):
         self.model = model
         self.alpha = alpha
         self.top_k = top_k
@@ -57,8 +64,7 @@ class ContextualAugmenter(Augmenter):
             from fewtag.models import resolve_model
 
             path = resolve_model(self.model, method="contextual augmentation")
-            self.pipe_ = pipeline("fill-mask", model=str(path), tokenizer=str(path), device="cpu",
-                                  top_k=self.top_k)
+            self.pipe_ = pipeline("fill-mask", model=str(path), tokenizer=str(path), device="cpu", top_k=self.top_k)
         return self.pipe_
 
     def _augment_one(self, text: str, rng: np.random.Generator) -> str:
@@ -72,11 +78,10 @@ class ContextualAugmenter(Augmenter):
         chosen = sorted(int(candidates[int(k)]) for k in rng.permutation(len(candidates))[:n])
         for i in chosen:
             lo, hi = max(0, i - self.window), min(len(words), i + self.window + 1)
-            context = words[lo:i] + [mask] + words[i + 1:hi]
+            context = words[lo:i] + [mask] + words[i + 1 : hi]
             guesses = pipe(" ".join(context), tokenizer_kwargs={"truncation": True})
             options = [(g["token_str"].strip(), float(g["score"])) for g in guesses]
-            options = [(w, s) for w, s in options
-                       if w and w.lower() != words[i].lower() and _WORD.match(w)]
+            options = [(w, s) for w, s in options if w and w.lower() != words[i].lower() and _WORD.match(w)]
             if not options:
                 continue
             p = np.array([s for _, s in options]) + 1e-12

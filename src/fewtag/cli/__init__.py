@@ -15,10 +15,15 @@ COMMAND_MODULES = [
     "prepare",
     "train",
     "predict",
-    "index", "search", "serve",
+    "index",
+    "search",
+    "serve",
     "bench",
-    "fetch", "apply", "export",
-    "adapt", "discover",
+    "fetch",
+    "apply",
+    "export",
+    "adapt",
+    "discover",
 ]
 
 for _name in COMMAND_MODULES:

@@ -48,8 +48,14 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
     if state.quiet or not console.is_terminal:
         yield from items
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         yield from bar.track(items, total=total, description=description)
 
 
@@ -66,12 +72,13 @@ class Spinner:
         self._bar: Progress | None = None
         self._task = None
 
-    def __enter__(self) -> "Spinner":
+    def __enter__(self) -> Spinner:
         if self.active:
             from rich.progress import SpinnerColumn, TimeElapsedColumn
 
-            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                 console=console, transient=True)
+            self._bar = Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+            )
             self._task = self._bar.add_task(self.description, total=None)
             self._bar.start()
         return self
@@ -123,6 +130,5 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if state.verbose:
             raise
-        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (rerun with --verbose)",
-                      highlight=False)
+        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (rerun with --verbose)", highlight=False)
         sys.exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fewtag.cli._app import Spinner, app, console, fail, info, out, state
+from fewtag.cli._app import Spinner, app, fail, info, out
 from fewtag.cli.fetch import API_URL_OPTION, TOKEN_ENV_OPTION
 from fewtag.data.store import DEFAULT_STORE
 
@@ -26,8 +26,9 @@ def apply_command(
     model: str = typer.Argument(..., metavar="MODEL", help="A saved model folder."),
     repo: str = typer.Argument(..., metavar="OWNER/REPO", help="The repository (fetched into the store)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan as a table; change nothing."),
-    min_score: float = typer.Option(None, "--min-score", help="Keep labels scoring at least P "
-                                    "(default: the model's decision rule)."),
+    min_score: float = typer.Option(
+        None, "--min-score", help="Keep labels scoring at least P (default: the model's decision rule)."
+    ),
     only_unlabelled: bool = typer.Option(False, "--only-unlabelled", help="Only issues with no label."),
     max_issues: int = typer.Option(None, "--max", help="Label at most N issues."),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite store file."),
@@ -41,7 +42,7 @@ def apply_command(
     from fewtag.github.apply import apply_labels
     from fewtag.github.client import GitHubClient
     from fewtag.github.names import parse_repo
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
 
     parse_repo(repo)
     tagger = load_tagger(model)
@@ -50,16 +51,24 @@ def apply_command(
         client.close()
         fail(f"writing labels needs a token: set ${token_env} (or use --dry-run)")
     with client, Store(store) as s, _Ticker("checking issues") as tick:
-        actions = apply_labels(tagger, s, repo, client=client, dry_run=dry_run, min_score=min_score,
-                               only_unlabelled=only_unlabelled, max_issues=max_issues, model=str(model),
-                               on_issue=tick)
+        actions = apply_labels(
+            tagger,
+            s,
+            repo,
+            client=client,
+            dry_run=dry_run,
+            min_score=min_score,
+            only_unlabelled=only_unlabelled,
+            max_issues=max_issues,
+            model=str(model),
+            on_issue=tick,
+        )
     title = f"{repo}: label plan (dry run, nothing changed)" if dry_run else f"{repo}: labels"
     table = Table(title=title)
     for col in ("issue", "label", "score", "action", "reason"):
         table.add_column(col, justify="right" if col in ("issue", "score") else "left")
     for a in actions:
-        table.add_row(f"#{a.number}", a.label, f"{a.score:.3f}" if a.score is not None else "",
-                      a.action, a.reason)
+        table.add_row(f"#{a.number}", a.label, f"{a.score:.3f}" if a.score is not None else "", a.action, a.reason)
     out.print(table)
     counts: dict[str, int] = {}
     for a in actions:

@@ -13,15 +13,18 @@ from fewtag.cli._app import app, fail, info, out, progress, state
 @app.command("bench")
 def bench_command(
     data: Path = typer.Argument(..., help="A prepared folder (fewtag prepare) or a labelled file."),
-    methods: str = typer.Option(None, "--methods", "-m",
-                                help="Comma-separated method names (or --config labels), "
-                                     "e.g. naive-bayes,tfidf-logreg."),
-    slices: str = typer.Option(None, "--slices",
-                               help="Training slices, comma-separated (default 8,16,32,64,128,all)."),
+    methods: str = typer.Option(
+        None,
+        "--methods",
+        "-m",
+        help="Comma-separated method names (or --config labels), e.g. naive-bayes,tfidf-logreg.",
+    ),
+    slices: str = typer.Option(None, "--slices", help="Training slices, comma-separated (default 8,16,32,64,128,all)."),
     seeds: int = typer.Option(None, "--seeds", help="Number of seeds, run as 0..N-1 (default 1)."),
     out_dir: Path = typer.Option(..., "--out", help="Run folder to write (new, or a previous run)."),
-    config: Path = typer.Option(None, "--config",
-                                help="Bench TOML: method tables (name, label, params), slices, seeds."),
+    config: Path = typer.Option(
+        None, "--config", help="Bench TOML: method tables (name, label, params), slices, seeds."
+    ),
     model: str = typer.Option(None, "--model", help="Model id for methods that take a `model`."),
     store: Path = typer.Option(None, "--store", help="SQLite store used as the embedding cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or notes."),
@@ -42,8 +45,9 @@ def bench_command(
     if quiet:
         state.quiet = True
     with allow_replace(out_dir) if force else contextlib.nullcontext():  # make_settings checks --out
-        settings = make_settings(data, out=out_dir, methods=methods, slices=slices, seeds=seeds,
-                                 config=config, model=model, store=store)
+        settings = make_settings(
+            data, out=out_dir, methods=methods, slices=slices, seeds=seeds, config=config, model=model, store=store
+        )
         n = len(settings.methods)
         info(f"bench: {n} method(s) x slices {','.join(settings.slices)} x {settings.seeds} seed(s) on {data}")
         result = run_bench(settings, progress=progress, log=info)
@@ -53,13 +57,18 @@ def bench_command(
         largest = result.slices_run[-1]
         for r in summary:
             if r["slice"] == largest:
-                out.print(f"{r['method']:24} slice {largest:>4}: micro F1 {r['micro_f1']:.3f}  "
-                          f"macro F1 {r['macro_f1']:.3f}", highlight=False)
+                out.print(
+                    f"{r['method']:24} slice {largest:>4}: micro F1 {r['micro_f1']:.3f}  macro F1 {r['macro_f1']:.3f}",
+                    highlight=False,
+                )
     failed = sum(r["status"] != "ok" for r in result.rows)
     if not result.all_failed:
         for line in best_lines(result) or ["best by validation: none (no validation scores)"]:
             out.print(line, highlight=False)
     if result.all_failed:
         fail(f"every run failed; see {folder / 'report.md'}")
-    out.print(f"wrote {folder}/ (report.md, results.csv, learning_curves.png)"
-              + (f"; {failed} run(s) failed" if failed else ""), highlight=False)
+    out.print(
+        f"wrote {folder}/ (report.md, results.csv, learning_curves.png)"
+        + (f"; {failed} run(s) failed" if failed else ""),
+        highlight=False,
+    )

@@ -12,8 +12,9 @@ from fewtag.data.store import DEFAULT_STORE
 def export_command(
     format: str = typer.Option("jsonl", "--format", help="jsonl|csv|parquet"),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite store file."),
-    out_path: str = typer.Option(None, "--out", help="Output file ('-' = stdout for jsonl/csv; "
-                                 "default fewtag-export.FORMAT)."),
+    out_path: str = typer.Option(
+        None, "--out", help="Output file ('-' = stdout for jsonl/csv; default fewtag-export.FORMAT)."
+    ),
     repo: str = typer.Option(None, "--repo", help="Only this OWNER/REPO."),
     include_prs: bool = typer.Option(True, "--include-prs/--no-prs", help="Keep pull requests."),
 ) -> None:

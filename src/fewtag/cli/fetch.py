@@ -8,10 +8,14 @@ from fewtag.cli._app import Spinner, app, console, info, out, state
 from fewtag.data.store import DEFAULT_STORE
 
 #: Shared by every command that talks to the GitHub API.
-TOKEN_ENV_OPTION = typer.Option("GITHUB_TOKEN", "--token-env", help="Environment variable holding "
-                                "the token (the token itself is never printed or stored).")
-API_URL_OPTION = typer.Option(None, "--api-url", help="API base URL (default $GITHUB_API_URL or "
-                              "https://api.github.com).")
+TOKEN_ENV_OPTION = typer.Option(
+    "GITHUB_TOKEN",
+    "--token-env",
+    help="Environment variable holding the token (the token itself is never printed or stored).",
+)
+API_URL_OPTION = typer.Option(
+    None, "--api-url", help="API base URL (default $GITHUB_API_URL or https://api.github.com)."
+)
 
 
 class _Display(Spinner):
@@ -23,8 +27,10 @@ class _Display(Spinner):
 
     def page(self, r) -> None:  # r: FetchResult
         quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "?"
-        self.show(f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
-                  f"{r.pages} pages, quota left {quota}")
+        self.show(
+            f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
+            f"{r.pages} pages, quota left {quota}"
+        )
 
     def wait(self, seconds: float, reason: str) -> None:
         if self.active:
@@ -38,8 +44,11 @@ class _Display(Spinner):
 def fetch_command(
     repo: str = typer.Argument(..., metavar="OWNER/REPO", help="The repository, e.g. huggingface/datasets."),
     store: str = typer.Option(DEFAULT_STORE, "--store", help="SQLite store file."),
-    since: str = typer.Option(None, "--since", help="Only issues updated since this ISO date/time, or "
-                              "'auto' to continue from the newest one stored."),
+    since: str = typer.Option(
+        None,
+        "--since",
+        help="Only issues updated since this ISO date/time, or 'auto' to continue from the newest one stored.",
+    ),
     comments: bool = typer.Option(False, "--comments", help="Also fetch every issue's comments."),
     issue_state: str = typer.Option("all", "--state", help="all|open|closed"),
     max_items: int = typer.Option(None, "--max", help="Stop after N issues/PRs."),
@@ -58,15 +67,25 @@ def fetch_command(
         if not client.authenticated:
             info(f"no token in ${token_env}: anonymous requests (a low rate limit on github.com)")
         with client, Store(store) as s:
-            r = fetch_repo(s, repo, client=client, since=since, comments=comments, state=issue_state,
-                           max_items=max_items, on_page=show.page)
+            r = fetch_repo(
+                s,
+                repo,
+                client=client,
+                since=since,
+                comments=comments,
+                state=issue_state,
+                max_items=max_items,
+                on_page=show.page,
+            )
     quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "unknown"
     since_txt = f" since {r.since}" if r.since else ""
-    out.print(f"{r.repo}{since_txt}: {r.items} items ({r.issues} issues, {r.prs} pull requests): "
-              f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
-              + (f", {r.older} older than the stored version (kept the stored)" if r.older else "")
-              + f"; {r.comments} comments; "
-              f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
-              f"quota left {quota} -> {store}"
-              + (f" ({r.resyncs} re-read passes: issues changed during the fetch)" if r.resyncs else ""),
-              highlight=False)
+    out.print(
+        f"{r.repo}{since_txt}: {r.items} items ({r.issues} issues, {r.prs} pull requests): "
+        f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
+        + (f", {r.older} older than the stored version (kept the stored)" if r.older else "")
+        + f"; {r.comments} comments; "
+        f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
+        f"quota left {quota} -> {store}"
+        + (f" ({r.resyncs} re-read passes: issues changed during the fetch)" if r.resyncs else ""),
+        highlight=False,
+    )

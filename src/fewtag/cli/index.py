@@ -14,8 +14,9 @@ from fewtag.data.store import DEFAULT_STORE
 @app.command("index")
 def index_cmd(
     store: Path = typer.Option(Path(DEFAULT_STORE), "--store", help="The SQLite store to index."),
-    model: str = typer.Option(None, "--model", help="Sentence encoder id or folder "
-                              "(default sentence-transformers/all-MiniLM-L6-v2)."),
+    model: str = typer.Option(
+        None, "--model", help="Sentence encoder id or folder (default sentence-transformers/all-MiniLM-L6-v2)."
+    ),
     comments: bool = typer.Option(False, "--comments", help="Index comment bodies too."),
     ivf: str = typer.Option("auto", "--ivf", help="IVF index: auto (from 20k issues), on, off."),
     prs: bool = typer.Option(False, "--prs", help="Index pull requests too."),
@@ -38,9 +39,14 @@ def index_cmd(
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
     encoder = load_encoder(model, max_length=max_length)
     with Store(store) as db:
-        index, report = build_index(db, encoder, comments=comments, ivf=ivf,  # type: ignore[arg-type]
-                                    include_prs=prs,
-                                    progress=lambda it, d, n: progress(it, d, total=n))
+        index, report = build_index(
+            db,
+            encoder,
+            comments=comments,
+            ivf=ivf,  # type: ignore[arg-type]
+            include_prs=prs,
+            progress=lambda it, d, n: progress(it, d, total=n),
+        )
         dup = tune_duplicate_threshold(db, index)
         index.meta["duplicate"] = dup.to_dict()
         index.save_meta(index_folder(db.path))
@@ -48,12 +54,16 @@ def index_cmd(
         out.print_json(json.dumps({**report.to_dict(), "duplicate": dup.to_dict()}))
         return
     resumed = f", resumed {report.n_resumed} from an interrupted run" if report.n_resumed else ""
-    info(f"indexed {report.n_items} issues in {report.path} ({report.kind}; embedded "
-         f"{report.n_embedded}, reused {report.n_reused}{resumed}, removed {report.n_removed})")
+    info(
+        f"indexed {report.n_items} issues in {report.path} ({report.kind}; embedded "
+        f"{report.n_embedded}, reused {report.n_reused}{resumed}, removed {report.n_removed})"
+    )
     if report.kind == "ivf":
         info(f"IVF nlist={report.nlist} nprobe={report.nprobe} recall@10={report.recall_at_10}")
     if dup.threshold is None:
         info("duplicate threshold: not tuned (no issue is labelled 'duplicate')")
     else:
-        info(f"duplicate threshold {dup.threshold} ({dup.truth}: {dup.n_positive} positives) "
-             f"precision {dup.precision} recall {dup.recall} F1 {dup.f1}")
+        info(
+            f"duplicate threshold {dup.threshold} ({dup.truth}: {dup.n_positive} positives) "
+            f"precision {dup.precision} recall {dup.recall} F1 {dup.f1}"
+        )

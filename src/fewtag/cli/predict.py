@@ -10,8 +10,11 @@ import typer
 from fewtag.cli._app import app
 
 ENCODER_BACKEND_OPTION = typer.Option(
-    None, "--encoder-backend", help="Run the model's sentence encoder on torch, torch-bf16, onnx or "
-    "onnx-int8 instead of the backend it was trained with (serve: default FEWTAG_ENCODER_BACKEND).")
+    None,
+    "--encoder-backend",
+    help="Run the model's sentence encoder on torch, torch-bf16, onnx or "
+    "onnx-int8 instead of the backend it was trained with (serve: default FEWTAG_ENCODER_BACKEND).",
+)
 
 
 @app.command("predict")
@@ -24,7 +27,7 @@ def predict_command(
     """Predict labels: one JSON line {"id", "labels", "scores", "abstained"} per input, in order."""
     import sys
 
-    from fewtag.methods.base import load_tagger
+    from fewtag.registry import load_tagger
     from fewtag.pipeline import open_input, predict_records, read_predict_input
 
     tagger = load_tagger(model, encoder_backend=encoder_backend)

@@ -26,8 +26,11 @@ def prepare_command(
     s = prepared.summary
     for note in prepared.notes:
         info(f"note: {note}")
-    table = Table("split", "items", title=f"{out_dir} ({'multi' if s['multi_label'] else 'single'}-label, "
-                  f"{len(s['labels'])} labels)")
+    table = Table(
+        "split",
+        "items",
+        title=f"{out_dir} ({'multi' if s['multi_label'] else 'single'}-label, {len(s['labels'])} labels)",
+    )
     for name, n in s["sizes"].items():
         table.add_row(name, str(n))
     out.print(table)
@@ -35,8 +38,13 @@ def prepare_command(
     for lab in s["labels"]:
         labels.add_row(lab, *(str(s["counts"][sp].get(lab, 0)) for sp in ("train", "valid", "test")))
     out.print(labels)
-    out.print("training slices (wanted: actual): " + ", ".join(f"{k}: {v}" for k, v in s["slice_sizes"].items()),
-              highlight=False)
+    out.print(
+        "training slices (wanted: actual): " + ", ".join(f"{k}: {v}" for k, v in s["slice_sizes"].items()),
+        highlight=False,
+    )
     d = s["dropped"]
-    out.print(f"dropped: {d['duplicates']} duplicate texts, {d['cross_split']} train items whose text is "
-              f"also in valid or test, {d['empty']} without text", highlight=False)
+    out.print(
+        f"dropped: {d['duplicates']} duplicate texts, {d['cross_split']} train items whose text is "
+        f"also in valid or test, {d['empty']} without text",
+        highlight=False,
+    )

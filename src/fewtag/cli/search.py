@@ -15,16 +15,14 @@ def _print(hits, as_json: bool, threshold: float | None) -> None:
     from rich.table import Table
 
     if as_json:
-        out.print_json(json.dumps({"hits": [h.to_dict() for h in hits], "duplicate_threshold":
-                                   threshold}))
+        out.print_json(json.dumps({"hits": [h.to_dict() for h in hits], "duplicate_threshold": threshold}))
         return
     table = Table(show_lines=False)
     for col in ("score", "issue", "title", "labels"):
         table.add_column(col, overflow="fold")
     for h in hits:
         mark = " *" if threshold is not None and h.score >= threshold else ""
-        table.add_row(f"{h.score:.3f}{mark}", f"{h.repo}#{h.number or h.id}", h.title,
-                      ", ".join(h.labels))
+        table.add_row(f"{h.score:.3f}{mark}", f"{h.repo}#{h.number or h.id}", h.title, ", ".join(h.labels))
     out.print(table)
 
 
@@ -39,8 +37,7 @@ def _searcher(store: Path, model: str | None):
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
     db = Store(store)
     index = open_index(store)
-    encoder = load_encoder(model or index.meta.get("model_id"),
-                           max_length=index.meta.get("max_length") or 256)
+    encoder = load_encoder(model or index.meta.get("model_id"), max_length=index.meta.get("max_length") or 256)
     return Searcher(db, encoder, index=index)
 
 
@@ -75,6 +72,9 @@ def similar_cmd(
     _print(hits, as_json, threshold)
     if not as_json and threshold is not None:
         best = hits[0].score if hits else 0.0
-        verdict = "likely duplicate of " + f"{hits[0].repo}#{hits[0].number or hits[0].id}" \
-            if best >= threshold else "no match"
+        verdict = (
+            "likely duplicate of " + f"{hits[0].repo}#{hits[0].number or hits[0].id}"
+            if best >= threshold
+            else "no match"
+        )
         out.print(f"duplicate check (threshold {threshold:.3f}): {verdict}")

@@ -18,19 +18,24 @@ def train_command(
     param: list[str] = typer.Option([], "--param", "-p", help="Method parameter KEY=VALUE (repeatable)."),
     slice_name: str = typer.Option("all", "--slice", help="Training slice (8, 16, ..., all)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (also splits a labelled file)."),
-    augment: str = typer.Option(None, "--augment", help="Train on augmented copies too: "
-                                "eda|synonym|contextual|backtranslate."),
+    augment: str = typer.Option(
+        None, "--augment", help="Train on augmented copies too: eda|synonym|contextual|backtranslate."
+    ),
     n_aug: int = typer.Option(1, "--n-aug", min=1, help="Augmented copies per training text."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a fewtag model folder."),
     objective: str = typer.Option("micro", "--objective", help="Tune the decision rule for micro or macro F1."),
     precision_target: list[str] = typer.Option(
-        [], "--precision-target", help="LABEL=P (repeatable), or one P for every label: the lowest "
-        "threshold whose tuning precision reaches P."),
+        [],
+        "--precision-target",
+        help="LABEL=P (repeatable), or one P for every label: the lowest threshold whose tuning precision reaches P.",
+    ),
     top_k: int = typer.Option(None, "--top-k", min=1, help="Always keep the K best labels."),
-    folds: int = typer.Option(5, "--folds", min=2, help="Folds for out-of-fold tuning of a labelled file "
-                              "(fewer when a label is rarer)."),
-    holdout: float = typer.Option(None, "--holdout", help="Keep this fraction of a labelled file out as a "
-                                  "test part, scored once."),
+    folds: int = typer.Option(
+        5, "--folds", min=2, help="Folds for out-of-fold tuning of a labelled file (fewer when a label is rarer)."
+    ),
+    holdout: float = typer.Option(
+        None, "--holdout", help="Keep this fraction of a labelled file out as a test part, scored once."
+    ),
 ) -> None:
     """Train a model and save it.
 
@@ -54,23 +59,40 @@ def train_command(
     method, params = augmented_spec(method, params, augment, n_aug)
     with guard_out(out_dir, "model", force=force):  # refuse a foreign --out before training
         info(f"training {label} on {data}" + (f" (slice {slice_name})" if data.is_dir() else ""))
-        tagger, metrics = train_model(data, method, out_dir, params=params, model=model,
-                                      slice_name=slice_name, seed=seed, decision=decision, folds=folds,
-                                      holdout=holdout, log=info)
-    out.print(f"{out_dir}: {label} on {metrics['train_size']} examples, trained in {metrics['train_s']:.1f} s "
-              f"(tuned on: {metrics['tuning']})", highlight=False)
+        tagger, metrics = train_model(
+            data,
+            method,
+            out_dir,
+            params=params,
+            model=model,
+            slice_name=slice_name,
+            seed=seed,
+            decision=decision,
+            folds=folds,
+            holdout=holdout,
+            log=info,
+        )
+    out.print(
+        f"{out_dir}: {label} on {metrics['train_size']} examples, trained in {metrics['train_s']:.1f} s "
+        f"(tuned on: {metrics['tuning']})",
+        highlight=False,
+    )
     if "estimate" in metrics:
         from fewtag.metrics import format_interval
 
         est = metrics["estimate"]
-        out.print(f"expected quality ({est['strategy']}, mean ± sd [95% interval] over folds): "
-                  f"micro F1 {format_interval(est['micro_f1'])}, macro F1 {format_interval(est['macro_f1'])}",
-                  highlight=False)
-        out.print("per label F1: " + ", ".join(f"{k} {v:.3f}" for k, v in est["per_label_f1"].items()),
-                  highlight=False)
+        out.print(
+            f"expected quality ({est['strategy']}, mean ± sd [95% interval] over folds): "
+            f"micro F1 {format_interval(est['micro_f1'])}, macro F1 {format_interval(est['macro_f1'])}",
+            highlight=False,
+        )
+        out.print("per label F1: " + ", ".join(f"{k} {v:.3f}" for k, v in est["per_label_f1"].items()), highlight=False)
     if "micro_f1" in metrics:
-        out.print(f"test ({metrics['test_size']} rows, scored once): micro F1 {metrics['micro_f1']:.3f}, "
-                  f"macro F1 {metrics['macro_f1']:.3f}", highlight=False)
+        out.print(
+            f"test ({metrics['test_size']} rows, scored once): micro F1 {metrics['micro_f1']:.3f}, "
+            f"macro F1 {metrics['macro_f1']:.3f}",
+            highlight=False,
+        )
 
 
 @app.command("methods")

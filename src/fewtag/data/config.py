@@ -80,8 +80,10 @@ class PrepareConfig:
             if not check(value):
                 raise ConfigError(f"{section}.{f.name} must be {expected}; got {_given(value)}")
         if self.valid_size + self.test_size >= 1:
-            raise ConfigError("split.valid_size + split.test_size must be under 1 to leave room for training; "
-                              f"got {self.valid_size} + {self.test_size}")
+            raise ConfigError(
+                "split.valid_size + split.test_size must be under 1 to leave room for training; "
+                f"got {self.valid_size} + {self.test_size}"
+            )
 
 
 # ------------------------------------------------------------------ checks
@@ -103,36 +105,41 @@ def _fraction(v: Any) -> bool:
 
 def _str_table(v: Any, keys: tuple[str, ...] | None = None) -> bool:
     return isinstance(v, dict) and all(
-        isinstance(k, str) and isinstance(x, str) and (keys is None or k in keys) for k, x in v.items())
+        isinstance(k, str) and isinstance(x, str) and (keys is None or k in keys) for k, x in v.items()
+    )
 
 
 def _tag_list(v: Any) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x for x in v) \
-        and len(set(v)) == len(v)
+    return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x for x in v) and len(set(v)) == len(v)
 
 
 _SCHEMA: dict[str, tuple[str, Callable[[Any], bool], str]] = {
     "store": ("data", lambda v: _is_str(v) and bool(v), "a store file path (a non-empty string)"),
-    "repo": ("data", _optional(lambda v: _is_str(v) and v.count("/") == 1),
-             "an OWNER/NAME string"),
+    "repo": ("data", _optional(lambda v: _is_str(v) and v.count("/") == 1), "an OWNER/NAME string"),
     "include_prs": ("data", lambda v: isinstance(v, bool), "true or false"),
-    "files": ("data", lambda v: _str_table(v, SPLIT_FILES),
-              "a table of split = path strings, splits " + ", ".join(SPLIT_FILES)
-              + ' (e.g. { train = "train.jsonl", test = "test.jsonl" })'),
+    "files": (
+        "data",
+        lambda v: _str_table(v, SPLIT_FILES),
+        "a table of split = path strings, splits "
+        + ", ".join(SPLIT_FILES)
+        + ' (e.g. { train = "train.jsonl", test = "test.jsonl" })',
+    ),
     "map": ("labels", _str_table, 'a table of "raw label" = "tag" strings (e.g. { bug = "defect" })'),
     "keep": ("labels", _optional(_tag_list), "a non-empty list of distinct tag names (strings)"),
     "min_count": ("labels", lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "multi_label": ("labels", _optional(lambda v: isinstance(v, bool)), "true or false"),
     "clean_markdown": ("text", lambda v: isinstance(v, bool), "true or false"),
     "code_blocks": ("text", lambda v: v in ("keep", "shorten", "drop"), "keep, shorten or drop"),
-    "max_chars": ("text", _optional(lambda v: _is_int(v) and v >= 1),
-                  "a positive integer (characters kept per text)"),
+    "max_chars": ("text", _optional(lambda v: _is_int(v) and v >= 1), "a positive integer (characters kept per text)"),
     "dedup": ("text", lambda v: isinstance(v, bool), "true or false"),
     "seed": ("split", lambda v: _is_int(v) and 0 <= v < 2**32, "an integer from 0 to 2**32 - 1"),
     "valid_size": ("split", _fraction, "a fraction between 0 and 1"),
     "test_size": ("split", _fraction, "a fraction between 0 and 1"),
-    "slices": ("split", lambda v: isinstance(v, list) and all(_is_int(s) and s >= 1 for s in v),
-               "a list of positive integers (training slice sizes)"),
+    "slices": (
+        "split",
+        lambda v: isinstance(v, list) and all(_is_int(s) and s >= 1 for s in v),
+        "a list of positive integers (training slice sizes)",
+    ),
 }
 
 #: The keys each section of the TOML file may hold.
@@ -142,8 +149,7 @@ for _key, _spec in _SCHEMA.items():
 
 
 def _given(value: Any) -> str:
-    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list",
-             dict: "a table"}
+    kinds = {str: "a string", bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}
     text = repr(value)
     if len(text) > 80:
         text = text[:77] + "..."
@@ -177,8 +183,9 @@ def load_config(path: str | Path | None) -> PrepareConfig:
             raise ConfigError(f"{path}: unknown section [{section}]; sections: {', '.join(SECTIONS)}")
         for key, value in values.items():
             if key not in SECTIONS[section]:
-                raise ConfigError(f"{path}: unknown key {section}.{key}; valid keys: "
-                                  f"{', '.join(sorted(SECTIONS[section]))}")
+                raise ConfigError(
+                    f"{path}: unknown key {section}.{key}; valid keys: {', '.join(sorted(SECTIONS[section]))}"
+                )
             flat[key] = value
     try:
         cfg = PrepareConfig(**flat)

@@ -40,8 +40,9 @@ class Split:
         return len(self.texts)
 
     def subset(self, indices: list[int] | np.ndarray) -> Split:
-        return Split([self.texts[i] for i in indices], [self.labels[i] for i in indices],
-                     [self.ids[i] for i in indices])
+        return Split(
+            [self.texts[i] for i in indices], [self.labels[i] for i in indices], [self.ids[i] for i in indices]
+        )
 
     def y(self, classes: list[str]) -> np.ndarray:
         """Indicator matrix of shape ``(len(self), len(classes))``."""
@@ -91,12 +92,15 @@ def load_prepared(folder: str | Path) -> PreparedDataset:
     folder = Path(folder)
     for name in ("labels.json", "slices.json", "train.jsonl"):
         if not (folder / name).is_file():
-            raise InputError(f"{folder} is not a prepared dataset: {name} is missing "
-                             "(run `fewtag prepare` first)")
+            raise InputError(f"{folder} is not a prepared dataset: {name} is missing (run `fewtag prepare` first)")
     meta = read_json(folder / "labels.json")
     slices = read_json(folder / "slices.json")
     splits = {s: read_split(folder / f"{s}.jsonl") for s in SPLITS}
-    return PreparedDataset(labels=list(meta["labels"]), multi_label=bool(meta["multi_label"]),
-                           slices={k: list(v) for k, v in slices["slices"].items()},
-                           seed=int(slices.get("seed", 0)), path=folder, **splits)
-
+    return PreparedDataset(
+        labels=list(meta["labels"]),
+        multi_label=bool(meta["multi_label"]),
+        slices={k: list(v) for k, v in slices["slices"].items()},
+        seed=int(slices.get("seed", 0)),
+        path=folder,
+        **splits,
+    )

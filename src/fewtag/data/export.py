@@ -27,16 +27,36 @@ from fewtag.io import atomic_file
 
 __all__ = ["export_store", "export_rows", "COLUMNS", "FORMATS"]
 
-COLUMNS = ("id", "repo", "number", "title", "body", "text", "labels", "is_pull_request", "state",
-           "created_at", "updated_at")
+COLUMNS = (
+    "id",
+    "repo",
+    "number",
+    "title",
+    "body",
+    "text",
+    "labels",
+    "is_pull_request",
+    "state",
+    "created_at",
+    "updated_at",
+)
 FORMATS = ("jsonl", "csv", "parquet")
 
 
 def _row(item: Item) -> dict[str, Any]:
-    return {"id": item.id, "repo": item.repo, "number": item.number, "title": item.title or "",
-            "body": item.body or "", "text": item.text, "labels": list(item.labels),
-            "is_pull_request": bool(item.is_pr), "state": item.state,
-            "created_at": item.created_at, "updated_at": item.updated_at}
+    return {
+        "id": item.id,
+        "repo": item.repo,
+        "number": item.number,
+        "title": item.title or "",
+        "body": item.body or "",
+        "text": item.text,
+        "labels": list(item.labels),
+        "is_pull_request": bool(item.is_pr),
+        "state": item.state,
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
 
 
 def export_rows(store: Store, *, repo: str | None = None, include_prs: bool = True) -> Iterator[dict[str, Any]]:
@@ -110,8 +130,13 @@ def _write_text(rows: list[dict[str, Any]], fh: Any, format: str) -> None:
     writer = csv.DictWriter(fh, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, "labels": json.dumps(r["labels"], ensure_ascii=False),
-                         "number": "" if r["number"] is None else r["number"]})
+        writer.writerow(
+            {
+                **r,
+                "labels": json.dumps(r["labels"], ensure_ascii=False),
+                "number": "" if r["number"] is None else r["number"],
+            }
+        )
 
 
 def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
@@ -119,15 +144,22 @@ def _write_parquet(rows: list[dict[str, Any]], out: Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise MissingDependencyError(
-            "pyarrow is needed for Parquet export: pip install 'fewtag[parquet]'"
-        ) from exc
-    schema = pa.schema([
-        ("id", pa.string()), ("repo", pa.string()), ("number", pa.int64()), ("title", pa.string()),
-        ("body", pa.string()), ("text", pa.string()), ("labels", pa.list_(pa.string())),
-        ("is_pull_request", pa.bool_()), ("state", pa.string()), ("created_at", pa.string()),
-        ("updated_at", pa.string()),
-    ])
+        raise MissingDependencyError("pyarrow is needed for Parquet export: pip install 'fewtag[parquet]'") from exc
+    schema = pa.schema(
+        [
+            ("id", pa.string()),
+            ("repo", pa.string()),
+            ("number", pa.int64()),
+            ("title", pa.string()),
+            ("body", pa.string()),
+            ("text", pa.string()),
+            ("labels", pa.list_(pa.string())),
+            ("is_pull_request", pa.bool_()),
+            ("state", pa.string()),
+            ("created_at", pa.string()),
+            ("updated_at", pa.string()),
+        ]
+    )
     table = pa.Table.from_pylist(rows, schema=schema)
     with atomic_file(out, "wb") as fh:
         pq.write_table(table, fh)

@@ -49,9 +49,19 @@ from fewtag.data.reading import (
 from fewtag.data.store import Item, Store, UpsertCounts, is_older
 from fewtag.errors import DataFormatError, InputError
 
-__all__ = ["FORMATS", "read_items", "import_file", "ImportResult", "github_item", "detect_format",
-           "max_decompressed_bytes", "max_archive_members", "parse_size",
-           "DEFAULT_MAX_DECOMPRESSED", "DEFAULT_MAX_MEMBERS"]
+__all__ = [
+    "FORMATS",
+    "read_items",
+    "import_file",
+    "ImportResult",
+    "github_item",
+    "detect_format",
+    "max_decompressed_bytes",
+    "max_archive_members",
+    "parse_size",
+    "DEFAULT_MAX_DECOMPRESSED",
+    "DEFAULT_MAX_MEMBERS",
+]
 
 FORMATS = ("auto", "github", "jsonl", "csv", "semicolon")
 _MAX_NUMBER = 2**63 - 1  # SQLite INTEGER
@@ -119,8 +129,16 @@ def read_items(
             if fmt == "github":
                 items.extend(_github_records(name, records, repo))
             else:
-                items.extend(_generic(name, [r for _, r in records], default_repo, text_fields,
-                                      label_field, lines=[n for n, _ in records]))
+                items.extend(
+                    _generic(
+                        name,
+                        [r for _, r in records],
+                        default_repo,
+                        text_fields,
+                        label_field,
+                        lines=[n for n, _ in records],
+                    )
+                )
     if not items:
         raise InputError(f"{path} holds no records")
     return _dedup_keys(items)
@@ -165,16 +183,20 @@ def detect_format(name: str, text: str) -> str:
         first = text.lstrip().split("\n", 1)[0]
         if ";" in first:
             return "semicolon"
-        raise DataFormatError(f"{name}: cannot tell the format (not JSON, CSV or text;label); "
-                              "pass --format")
+        raise DataFormatError(f"{name}: cannot tell the format (not JSON, CSV or text;label); pass --format")
     records = json_records(name, text, limit=1)
     if not records:
         return "jsonl"
     first = records[0][1]
     labels = first.get("labels") if isinstance(first, dict) else None
-    if isinstance(first, dict) and "number" in first and (
-        "repository_url" in first or "html_url" in first
-        or (isinstance(labels, list) and any(isinstance(lab, dict) for lab in labels))
+    if (
+        isinstance(first, dict)
+        and "number" in first
+        and (
+            "repository_url" in first
+            or "html_url" in first
+            or (isinstance(labels, list) and any(isinstance(lab, dict) for lab in labels))
+        )
     ):
         return "github"
     return "jsonl"
@@ -190,8 +212,9 @@ def _clean(s: str) -> str:
 
 
 def _type(value: Any) -> str:
-    return {list: "a list", dict: "an object", bool: "a boolean", float: "a number",
-            int: "a number"}.get(type(value), type(value).__name__)
+    return {list: "a list", dict: "an object", bool: "a boolean", float: "a number", int: "a number"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _text(value: Any, field: str) -> str:
@@ -227,8 +250,7 @@ def _id(value: Any, field: str) -> str:
         return _clean(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise DataFormatError(f"field {field!r} must be a string or an integer, got {_type(value)} "
-                          f"({_short(value)})")
+    raise DataFormatError(f"field {field!r} must be a string or an integer, got {_type(value)} ({_short(value)})")
 
 
 def _number(value: Any, field: str = "number", *, required: bool = False) -> int | None:
@@ -240,8 +262,7 @@ def _number(value: Any, field: str = "number", *, required: bool = False) -> int
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
-        raise DataFormatError(f"field {field!r} must be a whole number, got {_type(value)} "
-                              f"({_short(value)})")
+        raise DataFormatError(f"field {field!r} must be a whole number, got {_type(value)} ({_short(value)})")
     if not 0 <= value <= _MAX_NUMBER:
         raise DataFormatError(f"field {field!r} is {_short(value)}, outside 0 .. 2**63 - 1")
     return value
@@ -281,12 +302,12 @@ def github_item(obj: dict[str, Any], repo: str | None = None, *, source: str | N
     if not isinstance(obj, dict) or "number" not in obj:
         raise DataFormatError("GitHub issue object without a 'number'")
     number = _number(obj["number"], required=True)
-    repo = repo or _repo_from_url(obj.get("repository_url")) or _repo_from_url(obj.get("url")) \
-        or "unknown/unknown"
+    repo = repo or _repo_from_url(obj.get("repository_url")) or _repo_from_url(obj.get("url")) or "unknown/unknown"
     raw_labels = obj.get("labels")
     if raw_labels is not None and not isinstance(raw_labels, list):
-        raise DataFormatError(f"field 'labels' is {_type(raw_labels)} ({_short(raw_labels)}), "
-                              "expected a list of label objects")
+        raise DataFormatError(
+            f"field 'labels' is {_type(raw_labels)} ({_short(raw_labels)}), expected a list of label objects"
+        )
     labels: list[str] = []
     for lab in raw_labels or []:
         name = lab.get("name") if isinstance(lab, dict) else lab
@@ -299,8 +320,12 @@ def github_item(obj: dict[str, Any], repo: str | None = None, *, source: str | N
     if user is not None and not isinstance(user, dict):
         raise DataFormatError(f"field 'user' is {_type(user)}, expected an object")
     return Item(
-        repo=repo, id=str(number), number=number,
-        title=_text(obj.get("title"), "title"), body=_text(obj.get("body"), "body"), labels=labels,
+        repo=repo,
+        id=str(number),
+        number=number,
+        title=_text(obj.get("title"), "title"),
+        body=_text(obj.get("body"), "body"),
+        labels=labels,
         is_pr="pull_request" in obj and obj["pull_request"] is not None,
         state=_opt_str(obj.get("state"), "state"),
         author=_opt_str((user or {}).get("login"), "user.login"),
@@ -346,12 +371,18 @@ def _labels_of(value: Any, where: str) -> list[str]:
         return out
     if isinstance(value, int) and not isinstance(value, bool):
         return [str(value)]
-    raise DataFormatError(f"{where}: labels must be a list or a string, got {_type(value)} "
-                          f"({_short(value)})")
+    raise DataFormatError(f"{where}: labels must be a list or a string, got {_type(value)} ({_short(value)})")
 
 
-def _generic(name: str, rows: list[Any], repo: str, text_fields: Sequence[str] | None,
-             label_field: str | None, *, lines: list[int]) -> list[Item]:
+def _generic(
+    name: str,
+    rows: list[Any],
+    repo: str,
+    text_fields: Sequence[str] | None,
+    label_field: str | None,
+    *,
+    lines: list[int],
+) -> list[Item]:
     items = []
     for i, row in enumerate(rows):
         where = f"{name}:{lines[i]}"
@@ -363,15 +394,17 @@ def _generic(name: str, rows: list[Any], repo: str, text_fields: Sequence[str] |
     return items
 
 
-def _generic_item(row: Any, where: str, repo: str, text_fields: Sequence[str] | None,
-                  label_field: str | None, source: str) -> Item:
+def _generic_item(
+    row: Any, where: str, repo: str, text_fields: Sequence[str] | None, label_field: str | None, source: str
+) -> Item:
     if not isinstance(row, dict):
         raise DataFormatError(f"{where}: expected an object, got {_type(row)}")
     fields = list(text_fields) if text_fields else (["text"] if "text" in row else ["title", "body"])
     missing = [f for f in fields if f not in row]
     if len(missing) == len(fields):
-        raise DataFormatError(f"{where}: no text field ({', '.join(fields)}); "
-                              f"fields present: {', '.join(map(str, row)) or 'none'}")
+        raise DataFormatError(
+            f"{where}: no text field ({', '.join(fields)}); fields present: {', '.join(map(str, row)) or 'none'}"
+        )
     if fields == ["title", "body"]:
         title, body = _text(row.get("title"), "title"), _text(row.get("body"), "body")
     else:
@@ -387,12 +420,19 @@ def _generic_item(row: Any, where: str, repo: str, text_fields: Sequence[str] | 
     else:
         item_id = _id(raw_id, "id" if "id" in row else "number")
     item_repo = row.get("repo")
-    return Item(repo=_id(item_repo, "repo") if item_repo not in (None, "") else repo, id=item_id,
-                title=title, body=body, labels=labels, number=_number(row.get("number")),
-                is_pr=_flag(row.get("is_pull_request"), "is_pull_request"),
-                state=_opt_str(row.get("state") or None, "state"),
-                updated_at=_opt_str(row.get("updated_at") or None, "updated_at"),
-                created_at=_opt_str(row.get("created_at") or None, "created_at"), source=source)
+    return Item(
+        repo=_id(item_repo, "repo") if item_repo not in (None, "") else repo,
+        id=item_id,
+        title=title,
+        body=body,
+        labels=labels,
+        number=_number(row.get("number")),
+        is_pr=_flag(row.get("is_pull_request"), "is_pull_request"),
+        state=_opt_str(row.get("state") or None, "state"),
+        updated_at=_opt_str(row.get("updated_at") or None, "updated_at"),
+        created_at=_opt_str(row.get("created_at") or None, "created_at"),
+        source=source,
+    )
 
 
 def _semicolon(name: str, text: str, repo: str) -> list[Item]:
@@ -404,8 +444,15 @@ def _semicolon(name: str, text: str, repo: str) -> list[Item]:
         body, sep, label = line.rpartition(";")
         if not sep or not body.strip() or not label.strip():
             raise DataFormatError(f"{name}:{n}: expected 'text;label', got {line[:60]!r}")
-        items.append(Item(repo=repo, id=f"{Path(name).stem}-{n}", body=_clean(body.strip()),
-                          labels=[_clean(label.strip())], source=name))
+        items.append(
+            Item(
+                repo=repo,
+                id=f"{Path(name).stem}-{n}",
+                body=_clean(body.strip()),
+                labels=[_clean(label.strip())],
+                source=name,
+            )
+        )
     return items
 
 

@@ -55,8 +55,9 @@ class LabelledRows:
         return self.labels if self.multi_label else [labs[0] for labs in self.labels]
 
 
-def read_labelled_file(path: str | Path, *, text: TextSpec | None = None, min_count: int = 2,
-                       **file_options: Any) -> LabelledRows:
+def read_labelled_file(
+    path: str | Path, *, text: TextSpec | None = None, min_count: int = 2, **file_options: Any
+) -> LabelledRows:
     """Read a JSONL/CSV/``text;label``/GitHub dump file into training rows.
 
     Parameters
@@ -80,8 +81,10 @@ def read_labelled_file(path: str | Path, *, text: TextSpec | None = None, min_co
     notes = []
     rare = sorted(lab for lab, n in counts.items() if n < min_count)
     if rare:
-        notes.append(f"left out {len(rare)} label(s) with fewer than {min_count} rows: {', '.join(rare[:10])}"
-                     + (" …" if len(rare) > 10 else ""))
+        notes.append(
+            f"left out {len(rare)} label(s) with fewer than {min_count} rows: {', '.join(rare[:10])}"
+            + (" …" if len(rare) > 10 else "")
+        )
     keep = set(classes)
     rows, unlabelled, n_empty = [], [], 0
     for it in items:
@@ -97,11 +100,22 @@ def read_labelled_file(path: str | Path, *, text: TextSpec | None = None, min_co
     if n_empty:
         notes.append(f"left out {n_empty} row(s) with no text")
     if not rows:
-        raise InputError(f"{path}: no labelled rows to train on ({len(items)} rows read, none with a label "
-                         f"that {min_count} or more rows carry)")
+        raise InputError(
+            f"{path}: no labelled rows to train on ({len(items)} rows read, none with a label "
+            f"that {min_count} or more rows carry)"
+        )
     if len(classes) < 2:
-        raise InputError(f"{path}: need at least 2 labels with {min_count}+ rows each to train; "
-                         f"found {len(classes)}: {', '.join(classes) or 'none'}")
+        raise InputError(
+            f"{path}: need at least 2 labels with {min_count}+ rows each to train; "
+            f"found {len(classes)}: {', '.join(classes) or 'none'}"
+        )
     multi = any(len(r[2]) > 1 for r in rows)
-    return LabelledRows(texts=[r[1] for r in rows], labels=[r[2] for r in rows], ids=[r[0] for r in rows],
-                        classes=classes, multi_label=multi, unlabelled=unlabelled, notes=notes)
+    return LabelledRows(
+        texts=[r[1] for r in rows],
+        labels=[r[2] for r in rows],
+        ids=[r[0] for r in rows],
+        classes=classes,
+        multi_label=multi,
+        unlabelled=unlabelled,
+        notes=notes,
+    )

@@ -34,8 +34,16 @@ from fewtag.data.text import assemble_text
 from fewtag.errors import ConfigError, InputError
 from fewtag.io import atomic_dir, atomic_file, write_json
 
-__all__ = ["PrepareConfig", "load_config", "prepare", "prepare_items", "prepare_from_file",
-           "make_slices", "write_prepared", "DEFAULT_SLICES"]
+__all__ = [
+    "PrepareConfig",
+    "load_config",
+    "prepare",
+    "prepare_items",
+    "prepare_from_file",
+    "make_slices",
+    "write_prepared",
+    "DEFAULT_SLICES",
+]
 
 _Row = tuple[str, str, list[str]]  # (id, text, kept tags)
 
@@ -56,26 +64,33 @@ def _map_labels(items: list[Item], cfg: PrepareConfig) -> list[list[str]]:
 def _choose_labels(mapped: list[list[str]], cfg: PrepareConfig, notes: list[str]) -> list[str]:
     counts = Counter(t for tags in mapped for t in tags)
     if not counts:
-        raise InputError("no item carries a label: nothing to learn from (import labelled data "
-                         "or use a zero-shot method)")
+        raise InputError(
+            "no item carries a label: nothing to learn from (import labelled data or use a zero-shot method)"
+        )
     if cfg.keep is not None:
         missing = [t for t in cfg.keep if t not in counts]
         if missing:
             present = ", ".join(f"{t} ({n})" for t, n in counts.most_common(30))
-            raise ConfigError(f"labels.keep names {', '.join(map(repr, missing))}, which no item "
-                              f"carries. Labels present: {present}")
+            raise ConfigError(
+                f"labels.keep names {', '.join(map(repr, missing))}, which no item carries. Labels present: {present}"
+            )
         labels = list(cfg.keep)
     else:
         labels = sorted(t for t, n in counts.items() if n >= cfg.min_count)
         dropped = sorted(t for t, n in counts.items() if n < cfg.min_count)
         if dropped:
-            notes.append(f"dropped {len(dropped)} labels with fewer than {cfg.min_count} examples: "
-                         + ", ".join(dropped[:20]) + (" ..." if len(dropped) > 20 else ""))
+            notes.append(
+                f"dropped {len(dropped)} labels with fewer than {cfg.min_count} examples: "
+                + ", ".join(dropped[:20])
+                + (" ..." if len(dropped) > 20 else "")
+            )
     need = 3  # one each for train, valid and test
     rare = [f"{t} ({counts[t]})" for t in labels if counts[t] < need]
     if rare:
-        raise InputError(f"labels {', '.join(rare)} have fewer than {need} examples, too few for "
-                         "train/valid/test splits; drop them from labels.keep or raise labels.min_count")
+        raise InputError(
+            f"labels {', '.join(rare)} have fewer than {need} examples, too few for "
+            "train/valid/test splits; drop them from labels.keep or raise labels.min_count"
+        )
     if len(labels) < 2:
         raise InputError(f"need at least 2 labels, got {labels}; lower labels.min_count")
     return labels
@@ -129,14 +144,15 @@ def _dedup_predefined(parts: dict[str, list[_Row]], notes: list[str], dropped: d
     valid_keys = {_dedup_key(r[1]) for r in parts.get("valid", [])}
     shared = sum(_dedup_key(r[1]) in valid_keys for r in parts.get("test", []))
     if dropped["cross_split"]:
-        notes.append(f"dropped {dropped['cross_split']} train items whose text is also in valid or test "
-                     "(de-duplication never removes a valid or test item)")
+        notes.append(
+            f"dropped {dropped['cross_split']} train items whose text is also in valid or test "
+            "(de-duplication never removes a valid or test item)"
+        )
     if shared:
         notes.append(f"{shared} test items have the same text as a valid item; both kept")
 
 
-def prepare_items(items: list[Item], cfg: PrepareConfig,
-                  predefined: dict[str, list[Item]] | None = None) -> _Prepared:
+def prepare_items(items: list[Item], cfg: PrepareConfig, predefined: dict[str, list[Item]] | None = None) -> _Prepared:
     """Run every preparation step on items already read (see module docstring).
 
     With ``predefined`` (split name -> items, from ``data.files``) those items are used
@@ -144,8 +160,8 @@ def prepare_items(items: list[Item], cfg: PrepareConfig,
     """
     notes: list[str] = []
     tagged: list[tuple[Item, str | None]] = (
-        [(i, name) for name, part in predefined.items() for i in part] if predefined
-        else [(i, None) for i in items])
+        [(i, name) for name, part in predefined.items() for i in part] if predefined else [(i, None) for i in items]
+    )
     if not cfg.include_prs:
         n_pr = sum(i.is_pr for i, _ in tagged)
         tagged = [(i, name) for i, name in tagged if not i.is_pr]
@@ -161,8 +177,9 @@ def prepare_items(items: list[Item], cfg: PrepareConfig,
     where: list[str | None] = []
     seen_texts: set[str] = set()
     for (item, name), tags in zip(tagged, mapped):
-        text = assemble_text(item.title, item.body, clean=cfg.clean_markdown,
-                             code_blocks=cfg.code_blocks, max_chars=cfg.max_chars)
+        text = assemble_text(
+            item.title, item.body, clean=cfg.clean_markdown, code_blocks=cfg.code_blocks, max_chars=cfg.max_chars
+        )
         if not text.strip():
             dropped["empty"] += 1
             continue
@@ -181,7 +198,8 @@ def prepare_items(items: list[Item], cfg: PrepareConfig,
             raise InputError(f"{n_multi} items carry several kept labels but labels.multi_label = false")
     if predefined:
         parts: dict[str, list[_Row]] = {
-            name: [r for r, w in zip(rows, where) if w == name and r[2]] for name in ("train", "valid", "test")}
+            name: [r for r, w in zip(rows, where) if w == name and r[2]] for name in ("train", "valid", "test")
+        }
         parts["unsup"] = [(r[0], r[1], []) for r, w in zip(rows, where) if w == "unsup"]
         if cfg.dedup:
             _dedup_predefined(parts, notes, dropped)
@@ -191,10 +209,12 @@ def prepare_items(items: list[Item], cfg: PrepareConfig,
         unsup = [(r[0], r[1], []) for r in rows if not r[2]]
         y = np.array([[int(t in r[2]) for t in labels] for r in labelled], dtype=np.int8)
         rest, test = split_indices(y, cfg.test_size, cfg.seed, multi_label=multi)
-        tr, va = split_indices(y[rest], cfg.valid_size / (1 - cfg.test_size), cfg.seed + 1,
-                               multi_label=multi)
-        parts = {"train": [labelled[i] for i in rest[tr]], "valid": [labelled[i] for i in rest[va]],
-                 "test": [labelled[i] for i in test]}
+        tr, va = split_indices(y[rest], cfg.valid_size / (1 - cfg.test_size), cfg.seed + 1, multi_label=multi)
+        parts = {
+            "train": [labelled[i] for i in rest[tr]],
+            "valid": [labelled[i] for i in rest[va]],
+            "test": [labelled[i] for i in test],
+        }
     if dropped["duplicates"]:
         notes.append(f"dropped {dropped['duplicates']} duplicate texts")
     if dropped["empty"]:
@@ -206,25 +226,32 @@ def prepare_items(items: list[Item], cfg: PrepareConfig,
     slices = make_slices(train.y(labels), cfg.slices, cfg.seed)
     skipped = [s for s in cfg.slices if str(s) not in slices]
     if skipped:
-        notes.append(f"slices {skipped} are not smaller than the training split ({len(train)}); "
-                     "only 'all' covers them")
-    ds = PreparedDataset(labels=labels, multi_label=multi, train=train, valid=_to_split(parts["valid"]),
-                         test=_to_split(parts["test"]), unsup=_to_split(unsup), slices=slices,
-                         seed=cfg.seed)
+        notes.append(f"slices {skipped} are not smaller than the training split ({len(train)}); only 'all' covers them")
+    ds = PreparedDataset(
+        labels=labels,
+        multi_label=multi,
+        train=train,
+        valid=_to_split(parts["valid"]),
+        test=_to_split(parts["test"]),
+        unsup=_to_split(unsup),
+        slices=slices,
+        seed=cfg.seed,
+    )
     summary = {
-        "labels": labels, "multi_label": multi,
+        "labels": labels,
+        "multi_label": multi,
         "sizes": {s: len(getattr(ds, s)) for s in ("train", "valid", "test", "unsup")},
         "slice_sizes": {k: len(v) for k, v in slices.items()},
-        "counts": {s: dict(Counter(t for labs in getattr(ds, s).labels for t in labs))
-                   for s in ("train", "valid", "test")},
+        "counts": {
+            s: dict(Counter(t for labs in getattr(ds, s).labels for t in labs)) for s in ("train", "valid", "test")
+        },
         "dropped": dropped,
         "notes": notes,
     }
     return _Prepared(ds, notes, summary)
 
 
-def write_prepared(prepared: _Prepared, out: str | Path, cfg: PrepareConfig,
-                   config_path: str | Path | None) -> Path:
+def write_prepared(prepared: _Prepared, out: str | Path, cfg: PrepareConfig, config_path: str | Path | None) -> Path:
     """Write the DIR layout described in :mod:`fewtag.data.dataset`, atomically."""
     ds = prepared.dataset
     with atomic_dir(out, kind="prepared") as tmp:
@@ -233,8 +260,10 @@ def write_prepared(prepared: _Prepared, out: str | Path, cfg: PrepareConfig,
             with atomic_file(tmp / f"{name}.jsonl") as fh:
                 for i, t, labs in zip(split.ids, split.texts, split.labels):
                     fh.write(json.dumps({"id": i, "text": t, "labels": labs}, ensure_ascii=False) + "\n")
-        write_json(tmp / "labels.json", {"labels": ds.labels, "multi_label": ds.multi_label,
-                                         "counts": prepared.summary["counts"]})
+        write_json(
+            tmp / "labels.json",
+            {"labels": ds.labels, "multi_label": ds.multi_label, "counts": prepared.summary["counts"]},
+        )
         write_json(tmp / "slices.json", {"seed": ds.seed, "sizes": cfg.slices, "slices": ds.slices})
         write_json(tmp / "prepare.json", {"config": asdict(cfg), **prepared.summary})
         if config_path is not None:
@@ -269,9 +298,15 @@ def prepare(config_path: str | Path | None, out: str | Path, *, store: str | Non
     return prepared
 
 
-def prepare_from_file(path: str | Path, *, seed: int = 0, format: str = "auto",
-                      text_fields: list[str] | None = None, label_field: str | None = None,
-                      config: PrepareConfig | None = None) -> PreparedDataset:
+def prepare_from_file(
+    path: str | Path,
+    *,
+    seed: int = 0,
+    format: str = "auto",
+    text_fields: list[str] | None = None,
+    label_field: str | None = None,
+    config: PrepareConfig | None = None,
+) -> PreparedDataset:
     """Split a labelled file in memory (``fewtag bench FILE``)."""
     from fewtag.data.importers import read_items
 

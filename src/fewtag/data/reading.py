@@ -24,8 +24,17 @@ from typing import Any, Protocol
 
 from fewtag.errors import DataFormatError, InputError
 
-__all__ = ["Budget", "read_texts", "json_records", "csv_rows", "parse_size", "max_decompressed_bytes",
-           "max_archive_members", "DEFAULT_MAX_DECOMPRESSED", "DEFAULT_MAX_MEMBERS"]
+__all__ = [
+    "Budget",
+    "read_texts",
+    "json_records",
+    "csv_rows",
+    "parse_size",
+    "max_decompressed_bytes",
+    "max_archive_members",
+    "DEFAULT_MAX_DECOMPRESSED",
+    "DEFAULT_MAX_MEMBERS",
+]
 
 DEFAULT_MAX_DECOMPRESSED = 2_000_000_000
 DEFAULT_MAX_MEMBERS = 10_000
@@ -89,7 +98,8 @@ class Budget:
         raise DataFormatError(
             f"{self.path} expands to more than {_human(self.limit)} when decompressed (the limit, "
             "a guard against decompression bombs); if the file is genuine, raise it with "
-            "FEWTAG_MAX_DECOMPRESSED or --max-decompressed")
+            "FEWTAG_MAX_DECOMPRESSED or --max-decompressed"
+        )
 
     def read(self, stream: _Readable) -> bytes:
         """All of ``stream``, read in 1 MiB chunks, stopping as soon as the budget is spent."""
@@ -144,8 +154,10 @@ def _read_zip(path: Path, budget: Budget, max_members: int) -> Iterator[tuple[st
         if not infos:
             raise InputError(f"{path} is an empty zip")
         if len(infos) > max_members:
-            raise DataFormatError(f"{path} holds {len(infos):,} files, more than the limit of "
-                                  f"{max_members:,}; raise it with FEWTAG_MAX_ARCHIVE_MEMBERS")
+            raise DataFormatError(
+                f"{path} holds {len(infos):,} files, more than the limit of "
+                f"{max_members:,}; raise it with FEWTAG_MAX_ARCHIVE_MEMBERS"
+            )
         if sum(i.file_size for i in infos if not i.filename.endswith(".gz")) > budget.limit:
             budget.fail()  # refused from the sizes the zip declares, before inflating anything
         for info in sorted(infos, key=lambda i: i.filename):
@@ -172,6 +184,7 @@ def _skip_ws(text: str, idx: int) -> int:
     m = _WS.match(text, idx)
     return m.end() if m else idx
 
+
 _DECODER = json.JSONDecoder()
 
 
@@ -183,11 +196,11 @@ def _decode_value(name: str, text: str, idx: int, line: int, *, first_line: int 
     try:
         return _DECODER.raw_decode(text, idx)
     except json.JSONDecodeError as exc:
-        raise DataFormatError(f"{name}:{exc.lineno + first_line - 1}: malformed JSON "
-                              f"({exc.msg})") from None
+        raise DataFormatError(f"{name}:{exc.lineno + first_line - 1}: malformed JSON ({exc.msg})") from None
     except RecursionError:
-        raise DataFormatError(f"{name}:{line}: JSON nested too deeply (hundreds of levels); "
-                              "not a record fewtag can read") from None
+        raise DataFormatError(
+            f"{name}:{line}: JSON nested too deeply (hundreds of levels); not a record fewtag can read"
+        ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise DataFormatError(f"{name}:{line}: malformed JSON ({exc})") from None
 
@@ -239,11 +252,9 @@ def _json_array(name: str, text: str, idx: int, limit: int | None) -> list[tuple
                 idx += 1
                 break
             what = "the file ends" if idx >= len(text) else f"found {text[idx]!r}"
-            raise DataFormatError(f"{name}:{line_at(idx)}: malformed JSON (expected ',' or ']' "
-                                  f"in the array; {what})")
+            raise DataFormatError(f"{name}:{line_at(idx)}: malformed JSON (expected ',' or ']' in the array; {what})")
     if text[idx:].strip():
-        raise DataFormatError(f"{name}:{line_at(_skip_ws(text, idx))}: malformed JSON "
-                              "(extra data after the array)")
+        raise DataFormatError(f"{name}:{line_at(_skip_ws(text, idx))}: malformed JSON (extra data after the array)")
     return out
 
 
@@ -277,8 +288,10 @@ def csv_rows(name: str, text: str) -> tuple[list[dict[str, Any]], list[int]]:
             header = record
             continue
         if len(record) > len(header):
-            raise DataFormatError(f"{name}:{start}: {len(record)} fields but the header has "
-                                  f"{len(header)} ({', '.join(header)}); quote fields holding commas")
+            raise DataFormatError(
+                f"{name}:{start}: {len(record)} fields but the header has "
+                f"{len(header)} ({', '.join(header)}); quote fields holding commas"
+            )
         rows.append(dict(zip(header, record)))
         lines.append(start)
     return rows, lines

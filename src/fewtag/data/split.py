@@ -31,8 +31,9 @@ def iterative_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.
     from skmultilearn.model_selection import IterativeStratification
 
     order = np.random.RandomState(seed).permutation(len(y))
-    strat = IterativeStratification(n_splits=2, order=2,
-                                    sample_distribution_per_fold=[test_fraction, 1.0 - test_fraction])
+    strat = IterativeStratification(
+        n_splits=2, order=2, sample_distribution_per_fold=[test_fraction, 1.0 - test_fraction]
+    )
     saved = np.random.get_state()  # skmultilearn breaks ties with numpy's global generator
     np.random.seed(seed)
     try:
@@ -47,13 +48,13 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(len(y))
-    rest, test = train_test_split(idx, test_size=test_fraction, random_state=seed,
-                                  stratify=y.argmax(axis=1))
+    rest, test = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=y.argmax(axis=1))
     return np.sort(rest), np.sort(test)
 
 
-def split_indices(y: np.ndarray, test_fraction: float, seed: int, *,
-                  multi_label: bool) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(
+    y: np.ndarray, test_fraction: float, seed: int, *, multi_label: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`iterative_split` for multi-label data, else :func:`stratified_split`.
 
     >>> y = np.eye(2, dtype=int)[[0, 1] * 10]

@@ -86,9 +86,21 @@ class Item:
         return self.title or self.body
 
     def row(self) -> tuple[Any, ...]:
-        return (self.repo, self.id, self.number, self.title, self.body,
-                json.dumps(self.labels, ensure_ascii=False), int(self.is_pr), self.state,
-                self.author, self.url, self.created_at, self.updated_at, self.source)
+        return (
+            self.repo,
+            self.id,
+            self.number,
+            self.title,
+            self.body,
+            json.dumps(self.labels, ensure_ascii=False),
+            int(self.is_pr),
+            self.state,
+            self.author,
+            self.url,
+            self.created_at,
+            self.updated_at,
+            self.source,
+        )
 
 
 _COLUMNS = "repo, id, number, title, body, labels, is_pr, state, author, url, created_at, updated_at, source"
@@ -125,8 +137,7 @@ class Store:
                 raise InputError(f"store {p} is a folder, expected a SQLite file")
             p.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                        check_same_thread=False)
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.executescript(_SCHEMA)
@@ -176,8 +187,7 @@ class Store:
             yield _item(r)
 
     def get_item(self, repo: str, item_id: str | int) -> Item | None:
-        r = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
-                              (repo, str(item_id))).fetchone()
+        r = self.conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?", (repo, str(item_id))).fetchone()
         return _item(r) if r else None
 
     def repos(self) -> list[str]:
@@ -187,25 +197,28 @@ class Store:
         return int(self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
 
     # ------------------------------------------------------------ embeddings
-    def get_embeddings(self, model: str, revision: str, max_length: int,
-                       hashes: list[str]) -> dict[str, np.ndarray]:
+    def get_embeddings(self, model: str, revision: str, max_length: int, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors for the given text hashes (missing ones are absent)."""
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
-            q = ("SELECT text_hash, vector FROM embeddings WHERE model=? AND revision=? "
-                 f"AND max_length=? AND text_hash IN ({', '.join('?' * len(chunk))})")
+            chunk = hashes[start : start + 500]
+            q = (
+                "SELECT text_hash, vector FROM embeddings WHERE model=? AND revision=? "
+                f"AND max_length=? AND text_hash IN ({', '.join('?' * len(chunk))})"
+            )
             for h, blob in self.conn.execute(q, (model, revision, max_length, *chunk)):
                 found[h] = np.frombuffer(blob, dtype=np.float32)
         return found
 
-    def put_embeddings(self, model: str, revision: str, max_length: int,
-                       vectors: dict[str, np.ndarray]) -> None:
+    def put_embeddings(self, model: str, revision: str, max_length: int, vectors: dict[str, np.ndarray]) -> None:
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)",
-                [(model, revision, max_length, h, np.asarray(v, dtype=np.float32).tobytes())
-                 for h, v in vectors.items()])
+                [
+                    (model, revision, max_length, h, np.asarray(v, dtype=np.float32).tobytes())
+                    for h, v in vectors.items()
+                ],
+            )
 
     # ------------------------------------------------------------------- meta
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -220,15 +233,21 @@ class Store:
     # it) and "done" after its write-back; a crash in between leaves it "received", so a
     # redelivery or the next start processes it. Rows of older stores (id, event,
     # received_at only) read as done.
-    _DELIVERY_COLUMNS = (("status", "TEXT NOT NULL DEFAULT 'done'"), ("payload", "TEXT"),
-                         ("attempts", "INTEGER NOT NULL DEFAULT 0"), ("error", "TEXT"),
-                         ("done_at", "TEXT"), ("result", "TEXT"))
+    _DELIVERY_COLUMNS = (
+        ("status", "TEXT NOT NULL DEFAULT 'done'"),
+        ("payload", "TEXT"),
+        ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+        ("error", "TEXT"),
+        ("done_at", "TEXT"),
+        ("result", "TEXT"),
+    )
 
     def _deliveries_table(self) -> None:
         if getattr(self, "_deliveries_ready", False):
             return
-        self.conn.execute("CREATE TABLE IF NOT EXISTS webhook_deliveries (id TEXT PRIMARY KEY, "
-                          "event TEXT, received_at TEXT NOT NULL)")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS webhook_deliveries (id TEXT PRIMARY KEY, event TEXT, received_at TEXT NOT NULL)"
+        )
         have = {r[1] for r in self.conn.execute("PRAGMA table_info(webhook_deliveries)")}
         for name, decl in self._DELIVERY_COLUMNS:
             if name not in have:
@@ -240,43 +259,53 @@ class Store:
 
         A pending delivery's payload is replaced by the redelivered one.
         """
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         self._deliveries_table()
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with self.transaction() as conn:
             row = conn.execute("SELECT status FROM webhook_deliveries WHERE id=?", (delivery,)).fetchone()
             if row is None:
-                conn.execute("INSERT INTO webhook_deliveries (id, event, received_at, status, payload) "
-                             "VALUES (?, ?, ?, 'received', ?)", (delivery, event, now, payload))
+                conn.execute(
+                    "INSERT INTO webhook_deliveries (id, event, received_at, status, payload) "
+                    "VALUES (?, ?, ?, 'received', ?)",
+                    (delivery, event, now, payload),
+                )
                 return "new"
             if row[0] == "done":
                 return "done"
-            conn.execute("UPDATE webhook_deliveries SET event=?, payload=? WHERE id=?",
-                         (event, payload, delivery))
+            conn.execute("UPDATE webhook_deliveries SET event=?, payload=? WHERE id=?", (event, payload, delivery))
             return "pending"
 
     def delivery_done(self, delivery: str, result: str | None = None) -> None:
         """Mark a delivery done (its write-back finished); its payload is dropped."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         self._deliveries_table()
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.conn.execute("UPDATE webhook_deliveries SET status='done', done_at=?, result=?, payload=NULL, "
-                          "attempts=attempts+1, error=NULL WHERE id=?", (now, result, delivery))
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.conn.execute(
+            "UPDATE webhook_deliveries SET status='done', done_at=?, result=?, payload=NULL, "
+            "attempts=attempts+1, error=NULL WHERE id=?",
+            (now, result, delivery),
+        )
 
     def delivery_failed(self, delivery: str, error: str) -> None:
         """Count a failed attempt; the delivery stays received (pending)."""
         self._deliveries_table()
-        self.conn.execute("UPDATE webhook_deliveries SET attempts=attempts+1, error=? WHERE id=?",
-                          (error[:1000], delivery))
+        self.conn.execute(
+            "UPDATE webhook_deliveries SET attempts=attempts+1, error=? WHERE id=?", (error[:1000], delivery)
+        )
 
     def pending_deliveries(self) -> list[tuple[str, str, str]]:
         """``(id, event, payload)`` of received, not done deliveries, oldest first."""
         self._deliveries_table()
-        return [tuple(r) for r in self.conn.execute(  # type: ignore[misc]
-            "SELECT id, event, payload FROM webhook_deliveries WHERE status='received' "
-            "AND payload IS NOT NULL ORDER BY received_at, rowid")]
+        return [
+            tuple(r)
+            for r in self.conn.execute(  # type: ignore[misc]
+                "SELECT id, event, payload FROM webhook_deliveries WHERE status='received' "
+                "AND payload IS NOT NULL ORDER BY received_at, rowid"
+            )
+        ]
 
     def get_delivery(self, delivery: str) -> dict[str, Any] | None:
         """One delivery's row as a dict (``None`` when unknown)."""
@@ -284,35 +313,43 @@ class Store:
         cur = self.conn.execute("SELECT * FROM webhook_deliveries WHERE id=?", (delivery,))
         row = cur.fetchone()
         return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
     # ------------------------------------------------ webhook deliveries (END, fewtag.service)
 
     # ==================== search support (fewtag.search): begin ====================
     # The SQL that semantic search needs; fewtag.search runs none of its own.
     def has_table(self, name: str) -> bool:
         """Whether the store has a table ``name`` (``comments`` exists once ``fetch --comments`` ran)."""
-        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                                 (name,)).fetchone() is not None
+        return (
+            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
+            is not None
+        )
 
     def comment_bodies(self, repo: str, issue_id: str | int) -> list[str]:
         """Non-empty comment bodies of one issue, oldest first; ``[]`` without a ``comments`` table."""
         if not self.has_table("comments"):
             return []
         rows = self.conn.execute(
-            "SELECT body FROM comments WHERE repo=? AND issue_id=? ORDER BY created_at, id",
-            (repo, str(issue_id)))
+            "SELECT body FROM comments WHERE repo=? AND issue_id=? ORDER BY created_at, id", (repo, str(issue_id))
+        )
         return [r[0] for r in rows if r[0]]
 
     def count_embeddings(self, model: str, revision: str, max_length: int) -> int:
         """How many vectors the store holds for one ``(model, revision, max_length)``."""
-        return int(self.conn.execute(
-            "SELECT COUNT(*) FROM embeddings WHERE model=? AND revision=? AND max_length=?",
-            (model, revision, max_length)).fetchone()[0])
+        return int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM embeddings WHERE model=? AND revision=? AND max_length=?",
+                (model, revision, max_length),
+            ).fetchone()[0]
+        )
 
     def delete_embeddings(self, model: str, revision: str, max_length: int) -> int:
         """Drop the vectors of one ``(model, revision, max_length)``; returns how many went."""
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM embeddings WHERE model=? AND revision=? AND max_length=?",
-                                (model, revision, max_length)).rowcount
+            return conn.execute(
+                "DELETE FROM embeddings WHERE model=? AND revision=? AND max_length=?", (model, revision, max_length)
+            ).rowcount
+
     # ==================== search support (fewtag.search): end ======================
 
 
@@ -332,8 +369,7 @@ def upsert_rows(conn: sqlite3.Connection, items: Iterable[Item]) -> UpsertCounts
     counts = UpsertCounts()
     for item in items:
         row = item.row()
-        old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?",
-                           (item.repo, item.id)).fetchone()
+        old = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE repo=? AND id=?", (item.repo, item.id)).fetchone()
         if old is None:
             counts.inserted += 1
         elif tuple(old) == row:
@@ -373,6 +409,18 @@ def is_older(new: str | None, old: str | None) -> bool:
 
 
 def _item(r: tuple[Any, ...]) -> Item:
-    return Item(repo=r[0], id=r[1], number=r[2], title=r[3], body=r[4], labels=json.loads(r[5]),
-                is_pr=bool(r[6]), state=r[7], author=r[8], url=r[9], created_at=r[10],
-                updated_at=r[11], source=r[12])
+    return Item(
+        repo=r[0],
+        id=r[1],
+        number=r[2],
+        title=r[3],
+        body=r[4],
+        labels=json.loads(r[5]),
+        is_pr=bool(r[6]),
+        state=r[7],
+        author=r[8],
+        url=r[9],
+        created_at=r[10],
+        updated_at=r[11],
+        source=r[12],
+    )

@@ -66,9 +66,7 @@ def clean_markdown(body: str, *, code_blocks: str = "shorten", code_lines: int =
     text = _IMAGE.sub("", text)
     text = _HTML_TAG.sub("", text)
     text = _CHECKBOX.sub("", text)
-    text = "\n".join(
-        "" if _BOILERPLATE.fullmatch(_strip_heading(line)) else line for line in text.split("\n")
-    )
+    text = "\n".join("" if _BOILERPLATE.fullmatch(_strip_heading(line)) else line for line in text.split("\n"))
     text = _SPACES.sub("\n", text)
     text = _BLANKS.sub("\n\n", text)
     return text.strip()
@@ -78,8 +76,9 @@ def _strip_heading(line: str) -> str:
     return re.sub(r"^\s*#{1,6}\s*", "", line)
 
 
-def assemble_text(title: str, body: str, *, clean: bool = True, code_blocks: str = "shorten",
-                  max_chars: int | None = None) -> str:
+def assemble_text(
+    title: str, body: str, *, clean: bool = True, code_blocks: str = "shorten", max_chars: int | None = None
+) -> str:
     """``title + "\\n\\n" + body`` (the book's text), cleaned and optionally cut."""
     body = clean_markdown(body or "", code_blocks=code_blocks) if clean else (body or "")
     title = (title or "").strip()
@@ -118,8 +117,9 @@ class TextSpec:
             raise ConfigError(f"text.clean must be true or false; got {self.clean!r}")
         if self.code_blocks not in CODE_BLOCKS:
             raise ConfigError(f"text.code_blocks must be one of {', '.join(CODE_BLOCKS)}; got {self.code_blocks!r}")
-        if self.max_chars is not None and (isinstance(self.max_chars, bool) or not isinstance(self.max_chars, int)
-                                           or self.max_chars < 1):
+        if self.max_chars is not None and (
+            isinstance(self.max_chars, bool) or not isinstance(self.max_chars, int) or self.max_chars < 1
+        ):
             raise ConfigError(f"text.max_chars must be a positive integer or absent; got {self.max_chars!r}")
 
     def text_of(self, record: Mapping[str, Any], where: str = "record") -> str:
@@ -146,7 +146,7 @@ class TextSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "TextSpec":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TextSpec:
         """Build from saved settings; unknown keys are a ``ConfigError``."""
         data = dict(data or {})
         names = [f.name for f in fields(cls)]

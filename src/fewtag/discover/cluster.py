@@ -44,11 +44,49 @@ class Discovery:
 
 
 _TOKEN = r"(?u)\b[a-zA-Z][a-zA-Z]{2,}\b"
-_EXTRA_STOP = {"https", "http", "com", "www", "github", "issue", "issues", "thanks", "thank", "hello",
-               "just", "using", "use", "used", "like", "get", "got", "want", "would", "need", "trying",
-               "following", "code", "line", "file", "error", "describe", "expected", "steps",
-               "reproduce", "behavior", "info", "version", "python", "environment", "true", "false",
-               "none", "self", "return", "import"}
+_EXTRA_STOP = {
+    "https",
+    "http",
+    "com",
+    "www",
+    "github",
+    "issue",
+    "issues",
+    "thanks",
+    "thank",
+    "hello",
+    "just",
+    "using",
+    "use",
+    "used",
+    "like",
+    "get",
+    "got",
+    "want",
+    "would",
+    "need",
+    "trying",
+    "following",
+    "code",
+    "line",
+    "file",
+    "error",
+    "describe",
+    "expected",
+    "steps",
+    "reproduce",
+    "behavior",
+    "info",
+    "version",
+    "python",
+    "environment",
+    "true",
+    "false",
+    "none",
+    "self",
+    "return",
+    "import",
+}
 
 
 def ctfidf_keywords(texts: Sequence[str], assignments: Sequence[int], n: int = 5) -> dict[int, list[str]]:
@@ -68,8 +106,7 @@ def ctfidf_keywords(texts: Sequence[str], assignments: Sequence[int], n: int = 5
     if not ids:
         return {}
     docs = [" ".join(t for t, c in zip(texts, labels) if c == cid) for cid in ids]
-    vec = CountVectorizer(token_pattern=_TOKEN, lowercase=True,
-                          stop_words=sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP))
+    vec = CountVectorizer(token_pattern=_TOKEN, lowercase=True, stop_words=sorted(ENGLISH_STOP_WORDS | _EXTRA_STOP))
     try:
         counts = vec.fit_transform(docs).toarray().astype(float)
     except ValueError:  # no words at all
@@ -112,8 +149,9 @@ def _project(x: NDArray, seed: int, projection: str) -> NDArray:
     if projection == "tsne":
         from sklearn.manifold import TSNE
 
-        return TSNE(n_components=2, random_state=seed, init="pca",
-                    perplexity=min(30.0, max(2.0, (len(x) - 1) / 3))).fit_transform(x)
+        return TSNE(
+            n_components=2, random_state=seed, init="pca", perplexity=min(30.0, max(2.0, (len(x) - 1) / 3))
+        ).fit_transform(x)
     if projection != "pca":
         raise ConfigError(f"projection must be auto, tsne or pca; got {projection!r}")
     from sklearn.decomposition import PCA
@@ -235,8 +273,23 @@ def discover(
         if name in used:
             name = f"{name}-{cid}"
         used.add(name)
-        clusters.append(Cluster(id=cid, name=name, size=int(len(members)), keywords=kw,
-                                examples=[{"id": ids[i], "text": _title(texts[i])} for i in closest]))
-    return Discovery(method=method, k=len(order), clusters=clusters, assignments=labels,
-                     coords=_project(x, seed, projection), ids=ids, texts=texts,
-                     silhouette=None if silhouette is None else round(silhouette, 4), model=str(model))
+        clusters.append(
+            Cluster(
+                id=cid,
+                name=name,
+                size=int(len(members)),
+                keywords=kw,
+                examples=[{"id": ids[i], "text": _title(texts[i])} for i in closest],
+            )
+        )
+    return Discovery(
+        method=method,
+        k=len(order),
+        clusters=clusters,
+        assignments=labels,
+        coords=_project(x, seed, projection),
+        ids=ids,
+        texts=texts,
+        silhouette=None if silhouette is None else round(silhouette, 4),
+        model=str(model),
+    )

@@ -12,8 +12,13 @@ from fewtag.io import atomic_dir, write_json
 
 __all__ = ["write_discovery", "draft_config", "plot_map", "FILES"]
 
-FILES = {"clusters": "clusters.json", "assignments": "assignments.jsonl", "config": "labels.draft.toml",
-         "seed": "seed_labels.jsonl", "map": "clusters.png"}
+FILES = {
+    "clusters": "clusters.json",
+    "assignments": "assignments.jsonl",
+    "config": "labels.draft.toml",
+    "seed": "seed_labels.jsonl",
+    "map": "clusters.png",
+}
 
 
 def _toml_str(s: str) -> str:
@@ -25,7 +30,8 @@ def draft_config(result: Discovery, *, repo: str | None = None) -> str:
     lines = [
         "# Draft label set proposed by `fewtag discover` -- edit before use.",
         f"# {len(result.texts)} texts, {result.k} clusters ({result.method}"
-        + (f", silhouette {result.silhouette:.3f}" if result.silhouette is not None else "") + ").",
+        + (f", silhouette {result.silhouette:.3f}" if result.silhouette is not None else "")
+        + ").",
         "# Rename the tags in [labels] keep, merge or drop clusters, then label a few issues per tag",
         "# (seed_labels.jsonl holds the representative issues of each cluster, labelled with its",
         "# draft tag: correct it and use it as training data, e.g. `fewtag train seed_labels.jsonl`).",
@@ -41,10 +47,18 @@ def draft_config(result: Discovery, *, repo: str | None = None) -> str:
     lines += ["", "[data]"]
     if repo:
         lines.append(f"repo = {_toml_str(repo)}")
-    lines += ["include_prs = false", "", "[labels]",
-              "keep = [" + ", ".join(_toml_str(c.name) for c in result.clusters) + "]",
-              "# map = { \"raw label\" = \"tag\" }   # when the tracker has labels that mean a tag",
-              "min_count = 5", "", "[split]", "seed = 0", ""]
+    lines += [
+        "include_prs = false",
+        "",
+        "[labels]",
+        "keep = [" + ", ".join(_toml_str(c.name) for c in result.clusters) + "]",
+        '# map = { "raw label" = "tag" }   # when the tracker has labels that mean a tag',
+        "min_count = 5",
+        "",
+        "[split]",
+        "seed = 0",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -79,21 +93,31 @@ def write_discovery(result: Discovery, out: str | Path, *, repo: str | None = No
     """Write the files of :data:`FILES` into ``out`` (atomically); return their paths."""
     out = Path(out)
     with atomic_dir(out) as tmp:
-        write_json(tmp / FILES["clusters"], {
-            "method": result.method, "k": result.k, "silhouette": result.silhouette,
-            "model": result.model, "n_texts": len(result.texts),
-            "clusters": [vars(c) for c in result.clusters]})
+        write_json(
+            tmp / FILES["clusters"],
+            {
+                "method": result.method,
+                "k": result.k,
+                "silhouette": result.silhouette,
+                "model": result.model,
+                "n_texts": len(result.texts),
+                "clusters": [vars(c) for c in result.clusters],
+            },
+        )
         names = {c.id: c.name for c in result.clusters}
         with open(tmp / FILES["assignments"], "w", encoding="utf-8") as fh:
             for i, cid in zip(result.ids, result.assignments):
-                fh.write(json.dumps({"id": i, "cluster": int(cid), "name": names.get(int(cid))},
-                                    ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps({"id": i, "cluster": int(cid), "name": names.get(int(cid))}, ensure_ascii=False) + "\n"
+                )
         by_id = dict(zip(result.ids, result.texts))
         with open(tmp / FILES["seed"], "w", encoding="utf-8") as fh:
             for c in result.clusters:
                 for ex in c.examples:
-                    fh.write(json.dumps({"id": ex["id"], "text": by_id[ex["id"]], "labels": [c.name]},
-                                        ensure_ascii=False) + "\n")
+                    fh.write(
+                        json.dumps({"id": ex["id"], "text": by_id[ex["id"]], "labels": [c.name]}, ensure_ascii=False)
+                        + "\n"
+                    )
         (tmp / FILES["config"]).write_text(draft_config(result, repo=repo), encoding="utf-8")
         plot_map(result, tmp / FILES["map"])
     return {k: out / v for k, v in FILES.items()}

@@ -9,5 +9,13 @@ See :func:`get_encoder` and :meth:`Encoder.encode`.
 from fewtag.embed.cache import CACHE_ENV, EmbeddingCache, configure_cache, text_hash
 from fewtag.embed.encoder import Encoder, clear_encoders, get_encoder, load_sentence_transformer
 
-__all__ = ["get_encoder", "configure_cache", "Encoder", "EmbeddingCache", "clear_encoders",
-           "load_sentence_transformer", "text_hash", "CACHE_ENV"]
+__all__ = [
+    "get_encoder",
+    "configure_cache",
+    "Encoder",
+    "EmbeddingCache",
+    "clear_encoders",
+    "load_sentence_transformer",
+    "text_hash",
+    "CACHE_ENV",
+]

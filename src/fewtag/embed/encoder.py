@@ -27,8 +27,7 @@ from numpy.typing import NDArray
 from fewtag.embed.cache import EmbeddingCache, text_hash
 from fewtag.errors import InputError, MissingDependencyError, ModelFileError
 
-__all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoders", "BACKENDS",
-           "check_backend"]
+__all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoders", "BACKENDS", "check_backend"]
 
 #: what runs an encoder's forward pass
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
@@ -80,8 +79,12 @@ def load_sentence_transformer(path: str | Path, max_length: int = 256, device: s
             model = SentenceTransformer(str(path), device=device, local_files_only=True)
         else:
             body = Transformer(str(path), max_seq_length=max_length)
-            pool = Pooling(body.get_embedding_dimension() if hasattr(body, "get_embedding_dimension")
-                           else body.get_word_embedding_dimension(), pooling_mode="mean")
+            pool = Pooling(
+                body.get_embedding_dimension()
+                if hasattr(body, "get_embedding_dimension")
+                else body.get_word_embedding_dimension(),
+                pooling_mode="mean",
+            )
             model = SentenceTransformer(modules=[body, pool], device=device)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelFileError(f"cannot load a sentence encoder from {path}: {exc}") from exc
@@ -117,8 +120,9 @@ class Encoder:
         Forward batches run so far (the cache's tests count them).
     """
 
-    def __init__(self, model_id: str, path: Path, model: Any, max_length: int, revision: str | None,
-                 backend: str = "torch"):
+    def __init__(
+        self, model_id: str, path: Path, model: Any, max_length: int, revision: str | None, backend: str = "torch"
+    ):
         self.model_id = model_id
         self.backend = check_backend(backend)
         # where the forward pass runs: an onnx model has no torch device and runs on the CPU
@@ -136,12 +140,10 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or \
-            self.model.get_sentence_embedding_dimension
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(getter())
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64,
-               show_progress: bool = False) -> NDArray[np.float32]:
+    def encode(self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False) -> NDArray[np.float32]:
         """Embed ``texts``.
 
         Parameters
@@ -175,8 +177,7 @@ class Encoder:
             out[i] = found[h]
         return out
 
-    def _batches(self, sorted_chars: list[int], order: NDArray[np.int64],
-                 batch_size: int) -> list[NDArray[np.int64]]:
+    def _batches(self, sorted_chars: list[int], order: NDArray[np.int64], batch_size: int) -> list[NDArray[np.int64]]:
         """Split ``order`` (texts by decreasing length) into batches.
 
         On CPU a batch also holds at most about :data:`CPU_TOKEN_BUDGET` padded
@@ -191,7 +192,7 @@ class Encoder:
             if budget is not None:  # the first text of a batch is its longest
                 tokens = min(self.max_length, sorted_chars[start] // 4 + 2)
                 size = max(1, min(batch_size, budget // max(tokens, 1)))
-            batches.append(order[start:start + size])
+            batches.append(order[start : start + size])
             start += size
         return batches
 
@@ -200,8 +201,7 @@ class Encoder:
         import torch
 
         order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches: Iterable[NDArray[np.int64]] = self._batches([len(texts[i]) for i in order], order,
-                                                             batch_size)
+        batches: Iterable[NDArray[np.int64]] = self._batches([len(texts[i]) for i in order], order, batch_size)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if show_progress:
             from rich.progress import track
@@ -210,25 +210,34 @@ class Encoder:
         was_training = self.model.training
         self.model.eval()
         try:
-            with torch.inference_mode(), torch.autocast(self.device_type, dtype=torch.bfloat16,
-                                                        enabled=self.backend == "torch-bf16"):
+            with (
+                torch.inference_mode(),
+                torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.backend == "torch-bf16"),
+            ):
                 for idx in batches:
                     self.calls += 1
-                    emb = self.model.encode([texts[i] for i in idx], batch_size=len(idx),
-                                            convert_to_numpy=True, normalize_embeddings=True,
-                                            show_progress_bar=False)
+                    emb = self.model.encode(
+                        [texts[i] for i in idx],
+                        batch_size=len(idx),
+                        convert_to_numpy=True,
+                        normalize_embeddings=True,
+                        show_progress_bar=False,
+                    )
                     out[idx] = emb
         finally:
             self.model.train(was_training)
         return out
 
     def __repr__(self) -> str:
-        return (f"Encoder({self.model_id!r}, revision={self.revision!r}, max_length={self.max_length}, "
-                f"backend={self.backend!r})")
+        return (
+            f"Encoder({self.model_id!r}, revision={self.revision!r}, max_length={self.max_length}, "
+            f"backend={self.backend!r})"
+        )
 
 
-def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | None = None,
-                backend: str = "torch") -> Encoder:
+def get_encoder(
+    model_id: str | Path, max_length: int = 256, *, method: str | None = None, backend: str = "torch"
+) -> Encoder:
     """The encoder for ``model_id``, loaded once per ``(model_id, max_length, backend)``.
 
     The memo is checked against :func:`fewtag.models.model_revision` (a content
@@ -275,8 +284,7 @@ def get_encoder(model_id: str | Path, max_length: int = 256, *, method: str | No
         known = _encoders.get(key)
         if known is not None and known.revision == revision and known.path == path:
             return known
-    model = load_sentence_transformer(path, max_length,
-                                      device="cpu" if backend.startswith("onnx") else None)
+    model = load_sentence_transformer(path, max_length, device="cpu" if backend.startswith("onnx") else None)
     if backend.startswith("onnx"):
         from fewtag.embed.onnx import onnx_sentence_model
 

@@ -49,8 +49,7 @@ def _import_ort() -> Any:
     try:
         import onnxruntime
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise MissingDependencyError(
-            "the onnx encoder backends need ONNX Runtime: pip install 'fewtag[onnx]'") from exc
+        raise MissingDependencyError("the onnx encoder backends need ONNX Runtime: pip install 'fewtag[onnx]'") from exc
     return onnxruntime
 
 
@@ -61,11 +60,13 @@ def _pooling_mode(st_model: Any) -> str:
     if unsupported or "Pooling" not in names:
         raise ModelFileError(
             f"the onnx backends export Transformer + Pooling (+ Normalize) models; this one has "
-            f"{', '.join(names)}: use --encoder-backend torch")
+            f"{', '.join(names)}: use --encoder-backend torch"
+        )
     mode = st_model[names.index("Pooling")].get_config_dict().get("pooling_mode", "mean")
     if mode not in ONNX_POOLING:
-        raise ModelFileError(f"pooling {mode!r} is not exported to ONNX (only {', '.join(ONNX_POOLING)}): "
-                             "use --encoder-backend torch")
+        raise ModelFileError(
+            f"pooling {mode!r} is not exported to ONNX (only {', '.join(ONNX_POOLING)}): use --encoder-backend torch"
+        )
     return mode
 
 
@@ -99,8 +100,9 @@ def _export(st_model: Any, target: Path, input_names: list[str]) -> None:
 
     mode = _pooling_mode(st_model)
     module = _embedder(st_model[0].auto_model, mode, input_names).eval()
-    sample = st_model.tokenizer(["an example issue", "a second, longer example of an issue text"],
-                                padding=True, return_tensors="pt")
+    sample = st_model.tokenizer(
+        ["an example issue", "a second, longer example of an issue text"], padding=True, return_tensors="pt"
+    )
     args = tuple(sample[name] for name in input_names)
     axes = {name: {0: "batch", 1: "tokens"} for name in input_names}
     axes["embedding"] = {0: "batch"}
@@ -110,8 +112,16 @@ def _export(st_model: Any, target: Path, input_names: list[str]) -> None:
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about shapes the dynamic axes cover
-            torch.onnx.export(module, args, tmp, input_names=input_names, output_names=["embedding"],
-                              dynamic_axes=axes, opset_version=17, dynamo=False)
+            torch.onnx.export(
+                module,
+                args,
+                tmp,
+                input_names=input_names,
+                output_names=["embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -129,17 +139,23 @@ def _quantize(source: Path, target: Path) -> None:
         # of CPUs without VNNI and gave MiniLM the best downstream F1 of the variants tried.
         # DefaultTensorType: shape inference leaves some MatMul outputs untyped; they are float.
         logging.disable(logging.WARNING)  # the quantiser's advice to pre-process goes to the root logger
-        quantize_dynamic(str(source), tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=True,
-                         extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True})
+        quantize_dynamic(
+            str(source),
+            tmp,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
+            extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True},
+        )
         os.replace(tmp, target)
     finally:
         logging.disable(logging.NOTSET)
         Path(tmp).unlink(missing_ok=True)
 
 
-def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
-                        threads: int | None = None) -> OnnxSentenceModel:
+def onnx_sentence_model(
+    st_model: Any, revision: str, *, quantize: bool = False, threads: int | None = None
+) -> OnnxSentenceModel:
     """An ONNX Runtime twin of a loaded sentence-transformers model.
 
     Parameters
@@ -163,8 +179,7 @@ def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
     """
     ort = _import_ort()
     tokenizer = st_model.tokenizer
-    input_names = [n for n in tokenizer.model_input_names
-                   if n in ("input_ids", "attention_mask", "token_type_ids")]
+    input_names = [n for n in tokenizer.model_input_names if n in ("input_ids", "attention_mask", "token_type_ids")]
     folder = onnx_cache_dir() / revision
     fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
     with _export_lock:
@@ -175,7 +190,8 @@ def onnx_sentence_model(st_model: Any, revision: str, *, quantize: bool = False,
                 _quantize(fp32, int8)
         except ImportError as exc:
             raise MissingDependencyError(
-                f"exporting to ONNX needs the onnx package: pip install 'fewtag[onnx]' ({exc})") from exc
+                f"exporting to ONNX needs the onnx package: pip install 'fewtag[onnx]' ({exc})"
+            ) from exc
     if threads is None:
         import torch
 
@@ -214,8 +230,7 @@ class OnnxSentenceModel:
 
     training = False
 
-    def __init__(self, session: Any, tokenizer: Any, input_names: list[str], max_seq_length: int,
-                 dim: int, path: Path):
+    def __init__(self, session: Any, tokenizer: Any, input_names: list[str], max_seq_length: int, dim: int, path: Path):
         self.session = session
         self.tokenizer = tokenizer
         self.input_names = input_names
@@ -236,8 +251,13 @@ class OnnxSentenceModel:
         """Unit-length embeddings of ``texts``, one forward pass per ``batch_size`` texts."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                                   max_length=self.max_seq_length, return_tensors="np")
+            batch = self.tokenizer(
+                texts[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_seq_length,
+                return_tensors="np",
+            )
             feed = {name: batch[name].astype(np.int64) for name in self.input_names}
-            out[start:start + batch_size] = self.session.run(None, feed)[0]
+            out[start : start + batch_size] = self.session.run(None, feed)[0]
         return out

@@ -41,20 +41,31 @@ class EncoderMixin:
     def _encoder(self) -> Encoder:
         enc = getattr(self, "_encoder_cache", None)
         if enc is None:
-            enc = get_encoder(self.model, self.max_length, method=getattr(self, "name", None),
-                              backend=getattr(self, "backend", "torch"))
+            enc = get_encoder(
+                self.model,
+                self.max_length,
+                method=getattr(self, "name", None),
+                backend=getattr(self, "backend", "torch"),
+            )
             saved = getattr(self, "metadata_", {}).get("encoder", {}).get("revision")
             if saved and saved != enc.revision:
                 warnings.warn(
                     f"encoder {self.model} has revision {enc.revision}, but this model was trained "
-                    f"with revision {saved}; predictions may differ", stacklevel=3)
+                    f"with revision {saved}; predictions may differ",
+                    stacklevel=3,
+                )
             self._encoder_cache = enc
         return enc
 
     def _record_encoder(self) -> Encoder:
         enc = self._encoder()
-        self.metadata_["encoder"] = {"id": enc.model_id, "revision": enc.revision,
-                                     "max_length": enc.max_length, "dim": enc.dim, "backend": enc.backend}
+        self.metadata_["encoder"] = {
+            "id": enc.model_id,
+            "revision": enc.revision,
+            "max_length": enc.max_length,
+            "dim": enc.dim,
+            "backend": enc.backend,
+        }
         return enc
 
     def _embed(self, texts: Sequence[str]) -> NDArray[np.float32]:

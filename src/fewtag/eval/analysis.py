@@ -24,8 +24,9 @@ from fewtag.labels import LabelInput, binarize, to_label_sets
 __all__ = ["highest_loss_examples", "project_2d", "projection_plot", "confusion_plot"]
 
 
-def highest_loss_examples(tagger: Any, texts: Sequence[str], labels: LabelInput,
-                          n: int = 10, *, scores: NDArray | None = None) -> list[dict[str, Any]]:
+def highest_loss_examples(
+    tagger: Any, texts: Sequence[str], labels: LabelInput, n: int = 10, *, scores: NDArray | None = None
+) -> list[dict[str, Any]]:
     """The ``n`` texts with the highest loss under a fitted tagger (book ch. 2).
 
     Parameters
@@ -62,9 +63,16 @@ def highest_loss_examples(tagger: Any, texts: Sequence[str], labels: LabelInput,
     losses = text_losses(y, scores, multi_label=tagger.multi_label_)
     chosen = tagger.decision_.apply(scores)
     order = np.argsort(-losses, kind="stable")[:n]
-    return [{"index": int(i), "text": texts[i], "gold": gold[i],
-             "predicted": [tagger.classes_[j] for j in np.flatnonzero(chosen[i])],
-             "loss": float(losses[i])} for i in order]
+    return [
+        {
+            "index": int(i),
+            "text": texts[i],
+            "gold": gold[i],
+            "predicted": [tagger.classes_[j] for j in np.flatnonzero(chosen[i])],
+            "loss": float(losses[i]),
+        }
+        for i in order
+    ]
 
 
 def project_2d(vectors: NDArray, *, method: str = "auto", random_state: int = 0) -> tuple[NDArray, str]:
@@ -80,8 +88,7 @@ def project_2d(vectors: NDArray, *, method: str = "auto", random_state: int = 0)
         try:
             import umap  # type: ignore[import-not-found]
 
-            points = umap.UMAP(n_components=2, metric="cosine",
-                               random_state=random_state).fit_transform(x)
+            points = umap.UMAP(n_components=2, metric="cosine", random_state=random_state).fit_transform(x)
             return np.asarray(points), "umap"
         except ImportError:
             if method == "umap":
@@ -93,9 +100,15 @@ def project_2d(vectors: NDArray, *, method: str = "auto", random_state: int = 0)
     return PCA(n_components=2, random_state=random_state).fit_transform(x), "pca"
 
 
-def projection_plot(vectors: NDArray, labels: Sequence[str] | Sequence[Sequence[str]],
-                    path: str | Path, *, method: str = "auto", classes: Sequence[str] | None = None,
-                    title: str | None = None) -> Path:
+def projection_plot(
+    vectors: NDArray,
+    labels: Sequence[str] | Sequence[Sequence[str]],
+    path: str | Path,
+    *,
+    method: str = "auto",
+    classes: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Path:
     """Scatter of 2-D projected embeddings, one panel per class (book ch. 2, fig. 2-4).
 
     Parameters
@@ -130,11 +143,12 @@ def projection_plot(vectors: NDArray, labels: Sequence[str] | Sequence[Sequence[
         mask = np.array([name in s for s in sets])
         ax.scatter(points[:, 0], points[:, 1], s=2, c="0.9", linewidths=0)
         if mask.any():
-            ax.hexbin(points[mask, 0], points[mask, 1], cmap=cmaps[k % len(cmaps)], gridsize=20,
-                      linewidths=(0,), mincnt=1)
+            ax.hexbin(
+                points[mask, 0], points[mask, 1], cmap=cmaps[k % len(cmaps)], gridsize=20, linewidths=(0,), mincnt=1
+            )
         ax.set_title(f"{name} ({int(mask.sum())})")
         ax.set_xticks([]), ax.set_yticks([])
-    for ax in list(axes.flat)[len(classes):]:
+    for ax in list(axes.flat)[len(classes) :]:
         ax.axis("off")
     fig.suptitle(title or f"Embeddings projected with {used.upper()}")
     fig.tight_layout()
@@ -145,8 +159,14 @@ def projection_plot(vectors: NDArray, labels: Sequence[str] | Sequence[Sequence[
     return path
 
 
-def confusion_plot(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str],
-                   path: str | Path, *, title: str = "Normalised confusion matrix") -> Path:
+def confusion_plot(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    classes: Sequence[str],
+    path: str | Path,
+    *,
+    title: str = "Normalised confusion matrix",
+) -> Path:
     """Row-normalised confusion matrix of single-label predictions as a PNG (book ch. 2).
 
     Counts the label pairs, then draws them with :func:`fewtag.eval.curves.plot_confusion`

@@ -70,8 +70,9 @@ def _make_slices(y: np.ndarray, sizes: list[int], seed: int) -> dict[str, list[i
     try:
         from fewtag.data.prepare import make_slices
     except ImportError as exc:  # pragma: no cover - until fewtag.data.prepare lands
-        raise ConfigError(f"seed {seed} needs fewtag.data.prepare.make_slices, which is not "
-                          f"available ({exc}); use --seeds 1") from exc
+        raise ConfigError(
+            f"seed {seed} needs fewtag.data.prepare.make_slices, which is not available ({exc}); use --seeds 1"
+        ) from exc
     return {str(k): list(v) for k, v in make_slices(y, sizes, seed).items()}
 
 
@@ -165,11 +166,20 @@ def run_bench(
     validation = (data.valid.texts, data.valid.targets(ml)) if len(data.valid) else None
     y_valid = data.valid.y(classes).astype(bool) if validation is not None else None
     unsup = list(data.unsup.texts)
-    result = BenchResult(settings=settings, data_summary=_summarize_data(data), labels=classes,
-                         multi_label=ml, y_test=y_test, valid=data.valid, y_valid=y_valid)
+    result = BenchResult(
+        settings=settings,
+        data_summary=_summarize_data(data),
+        labels=classes,
+        multi_label=ml,
+        y_test=y_test,
+        valid=data.valid,
+        y_valid=y_valid,
+    )
     if validation is None:
-        result.notes.append("the validation split is empty: decision rules were not tuned, no val_* "
-                            "scores, and no method is picked as best by validation")
+        result.notes.append(
+            "the validation split is empty: decision rules were not tuned, no val_* "
+            "scores, and no method is picked as best by validation"
+        )
         say(f"note: {result.notes[-1]}")
 
     n_train = len(data.train)
@@ -181,8 +191,10 @@ def run_bench(
         else:
             active.append(name)
     if not active:
-        raise InputError(f"no training slice fits: {', '.join(settings.slices)} are all larger than the "
-                         f"training split ({n_train} texts); add 'all' or smaller slices")
+        raise InputError(
+            f"no training slice fits: {', '.join(settings.slices)} are all larger than the "
+            f"training split ({n_train} texts); add 'all' or smaller slices"
+        )
     seed_slices = {seed: _slices_for_seed(data, active, seed) for seed in range(settings.seeds)}
     for name in active:
         if any(seed_slices[s][name] is None for s in seed_slices):
@@ -199,8 +211,19 @@ def run_bench(
         sub = data.train.subset(idx or [])
         # error analysis: validation scores of the first seed's run at the largest slice
         want_valid = validation is not None and seed == 0 and active[-1] in slice_names
-        outcome = _run_one(spec, seed, settings.model, sub.texts, sub.targets(ml), classes, ml, validation,
-                           unsup, data.test.texts, want_valid=want_valid)
+        outcome = _run_one(
+            spec,
+            seed,
+            settings.model,
+            sub.texts,
+            sub.targets(ml),
+            classes,
+            ml,
+            validation,
+            unsup,
+            data.test.texts,
+            want_valid=want_valid,
+        )
         for name in slice_names:
             size = len(seed_slices[seed][name])  # type: ignore[arg-type]
             _record(result, spec, name, size, seed, outcome, say)
@@ -247,8 +270,20 @@ def _release_memory() -> None:
         gc.collect()
 
 
-def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, classes, ml, validation, unsup,
-             test_texts, *, want_valid: bool = False) -> dict[str, Any]:
+def _run_one(
+    spec: MethodSpec,
+    seed: int,
+    model: str | None,
+    texts,
+    labels,
+    classes,
+    ml,
+    validation,
+    unsup,
+    test_texts,
+    *,
+    want_valid: bool = False,
+) -> dict[str, Any]:
     """Build, fit, predict test once, then score validation; time fit and test, sample memory.
 
     Never raises for a method's error.
@@ -261,8 +296,9 @@ def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, clas
         t0 = time.perf_counter()
         try:
             tagger = create(spec.name, spec.params, model=model, seed=seed)
-            tagger.fit(texts, labels, classes=classes, multi_label=ml, validation=validation,
-                       unlabelled=unsup, **fit_options)
+            tagger.fit(
+                texts, labels, classes=classes, multi_label=ml, validation=validation, unlabelled=unsup, **fit_options
+            )
             t1 = time.perf_counter()
             pred = np.asarray(tagger.predict_indicator(test_texts), dtype=bool)
             t2 = time.perf_counter()
@@ -284,12 +320,23 @@ def _run_one(spec: MethodSpec, seed: int, model: str | None, texts, labels, clas
     return out
 
 
-def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int,
-            outcome: dict[str, Any], say: Callable[[str], None]) -> None:
+def _record(
+    result: BenchResult,
+    spec: MethodSpec,
+    sl: str,
+    size: int,
+    seed: int,
+    outcome: dict[str, Any],
+    say: Callable[[str], None],
+) -> None:
     row: dict[str, Any] = {"method": spec.display, "slice": sl, "slice_size": size, "seed": seed}
     if outcome["status"] != "ok":
-        row.update({k: None for k in ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1", "accuracy",
-                                      "train_s", "predict_s")})
+        row.update(
+            {
+                k: None
+                for k in ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1", "accuracy", "train_s", "predict_s")
+            }
+        )
         row.update(peak_mb=outcome["peak_mb"], status=" ".join(outcome["status"].split()))
         msg = f"{spec.display} slice {sl} seed {seed}: {row['status']}"
         if not any(e.startswith(f"{spec.display} ") and e.endswith(row["status"]) for e in result.errors):
@@ -305,10 +352,17 @@ def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int
     if "valid_pred" in outcome and result.y_valid is not None:
         v = score(result.y_valid, outcome["valid_pred"], result.labels)
         result.valid_predictions[key] = outcome["valid_pred"]
-    row.update(val_micro_f1=None if v is None else v["micro_f1"], val_macro_f1=None if v is None else v["macro_f1"],
-               micro_f1=s["micro_f1"], macro_f1=s["macro_f1"], accuracy=s["accuracy"],
-               train_s=outcome["train_s"], predict_s=outcome["predict_s"], peak_mb=outcome["peak_mb"],
-               status="ok")
+    row.update(
+        val_micro_f1=None if v is None else v["micro_f1"],
+        val_macro_f1=None if v is None else v["macro_f1"],
+        micro_f1=s["micro_f1"],
+        macro_f1=s["macro_f1"],
+        accuracy=s["accuracy"],
+        train_s=outcome["train_s"],
+        predict_s=outcome["predict_s"],
+        peak_mb=outcome["peak_mb"],
+        status="ok",
+    )
     result.rows.append(row)
     result.predictions[key] = outcome["pred"]
     if "valid_scores" in outcome and sl == result.slices_run[-1]:
@@ -319,8 +373,14 @@ def _record(result: BenchResult, spec: MethodSpec, sl: str, size: int, seed: int
             result.per_label.append({**base, "split": split, **entry})
 
 
-def bench(data: str | Path, *, out: str | Path, log: Callable[[str], None] | None = None,
-          progress: Callable[..., Iterable[Any]] | None = None, **options: Any) -> BenchResult:
+def bench(
+    data: str | Path,
+    *,
+    out: str | Path,
+    log: Callable[[str], None] | None = None,
+    progress: Callable[..., Iterable[Any]] | None = None,
+    **options: Any,
+) -> BenchResult:
     """Validate, run and write a benchmark in one call; returns the result.
 
     ``options`` are those of :func:`make_settings` (methods, slices, seeds,

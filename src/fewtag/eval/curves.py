@@ -25,15 +25,13 @@ def _pyplot():
 
 def _band(rows: Sequence[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper edge of the band: the interval (NaN where there is none), else min-max."""
-    lo_key, hi_key = (key + "_lo", key + "_hi") if all(key + "_lo" in r for r in rows) else \
-        (key + "_min", key + "_max")
+    lo_key, hi_key = (key + "_lo", key + "_hi") if all(key + "_lo" in r for r in rows) else (key + "_min", key + "_max")
     lo = np.array([np.nan if r.get(lo_key) is None else r[lo_key] for r in rows], dtype=float)
     hi = np.array([np.nan if r.get(hi_key) is None else r[hi_key] for r in rows], dtype=float)
     return lo, hi
 
 
-def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
-                         title: str | None = None) -> Path:
+def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *, title: str | None = None) -> Path:
     """Micro and macro F1 against training-slice size, one line per method.
 
     Parameters
@@ -63,8 +61,7 @@ def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
             x = np.array([max(r["slice_size"], 1) for r in rows], dtype=float)
             y = np.array([r[key] for r in rows])
             color = cmap(i % 10)
-            ax.plot(x, y, marker="o", markersize=4, color=color, label=method,
-                    linestyle="--" if i >= 10 else "-")
+            ax.plot(x, y, marker="o", markersize=4, color=color, label=method, linestyle="--" if i >= 10 else "-")
             lo, hi = _band(rows, key)
             if np.any(hi > lo):  # NaN (one seed) compares False: no band there
                 ax.fill_between(x, lo, hi, where=~np.isnan(lo), color=color, alpha=0.15, linewidth=0)
@@ -90,8 +87,14 @@ def plot_learning_curves(summary: Sequence[dict[str, Any]], path: str | Path, *,
     return path
 
 
-def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: str | Path, *,
-                   title: str | None = None, pred_labels: Sequence[str] | None = None) -> Path:
+def plot_confusion(
+    matrix: np.ndarray,
+    labels: Sequence[str],
+    path: str | Path,
+    *,
+    title: str | None = None,
+    pred_labels: Sequence[str] | None = None,
+) -> Path:
     """Row-normalised confusion matrix as a heat map, with counts in the cells.
 
     Parameters
@@ -113,8 +116,15 @@ def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: str | Path, 
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if matrix[i, j]:
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center",
-                        color="white" if norm[i, j] > 0.5 else "black", fontsize=8)
+                ax.text(
+                    j,
+                    i,
+                    str(int(matrix[i, j])),
+                    ha="center",
+                    va="center",
+                    color="white" if norm[i, j] > 0.5 else "black",
+                    fontsize=8,
+                )
     ax.set_xlabel("Predicted label")
     ax.set_ylabel("True label")
     if title:

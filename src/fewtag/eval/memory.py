@@ -44,7 +44,7 @@ class PeakRSS:
         while not self._stop.wait(self.interval):
             self._sample()
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self._sample()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()

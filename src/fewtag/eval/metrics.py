@@ -22,5 +22,17 @@ from fewtag.metrics import (
     text_losses,
 )
 
-__all__ = ["micro_f1", "macro_f1", "accuracy", "per_label_scores", "confusion_matrix", "score", "NO_LABEL",
-           "text_losses", "fast_micro_f1", "t_interval", "mean_interval", "format_interval"]
+__all__ = [
+    "micro_f1",
+    "macro_f1",
+    "accuracy",
+    "per_label_scores",
+    "confusion_matrix",
+    "score",
+    "NO_LABEL",
+    "text_losses",
+    "fast_micro_f1",
+    "t_interval",
+    "mean_interval",
+    "format_interval",
+]

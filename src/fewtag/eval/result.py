@@ -23,15 +23,26 @@ __all__ = ["BenchResult", "RESULT_COLUMNS", "PER_LABEL_COLUMNS", "SUMMARY_KEYS",
 
 #: results.csv: one row per method x slice x seed. ``val_*`` are the tuned tagger's scores on the
 #: validation split (the split its decision rule was tuned on), the others are on the test split.
-RESULT_COLUMNS = ["method", "slice", "slice_size", "seed", "val_micro_f1", "val_macro_f1",
-                  "micro_f1", "macro_f1", "accuracy", "train_s", "predict_s", "peak_mb", "status"]
+RESULT_COLUMNS = [
+    "method",
+    "slice",
+    "slice_size",
+    "seed",
+    "val_micro_f1",
+    "val_macro_f1",
+    "micro_f1",
+    "macro_f1",
+    "accuracy",
+    "train_s",
+    "predict_s",
+    "peak_mb",
+    "status",
+]
 #: per_label.csv: one row per method x slice x seed x split x label; ``split`` is ``valid`` or ``test``.
-PER_LABEL_COLUMNS = ["method", "slice", "slice_size", "seed", "split", "label", "precision", "recall", "f1",
-                     "support"]
+PER_LABEL_COLUMNS = ["method", "slice", "slice_size", "seed", "split", "label", "precision", "recall", "f1", "support"]
 SPLITS = ("valid", "test")
 #: row values summarised over seeds by :meth:`BenchResult.summary`
-SUMMARY_KEYS = ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1", "accuracy", "train_s", "predict_s",
-                "peak_mb")
+SUMMARY_KEYS = ("val_micro_f1", "val_macro_f1", "micro_f1", "macro_f1", "accuracy", "train_s", "predict_s", "peak_mb")
 
 
 @dataclass
@@ -77,16 +88,18 @@ class BenchResult:
         out = []
         for method in [m.display for m in self.settings.methods]:
             for sl in self.slices_run:
-                rows = [r for r in self.rows if r["method"] == method and r["slice"] == sl
-                        and r["status"] == "ok"]
+                rows = [r for r in self.rows if r["method"] == method and r["slice"] == sl and r["status"] == "ok"]
                 if not rows:
                     continue
-                entry: dict[str, Any] = {"method": method, "slice": sl, "n": len(rows),
-                                         "slice_size": float(np.mean([r["slice_size"] for r in rows]))}
+                entry: dict[str, Any] = {
+                    "method": method,
+                    "slice": sl,
+                    "n": len(rows),
+                    "slice_size": float(np.mean([r["slice_size"] for r in rows])),
+                }
                 for key in SUMMARY_KEYS:
                     values = [r[key] for r in rows if r.get(key) is not None]
-                    stats = mean_interval(values) if values else dict.fromkeys(
-                        ("mean", "sd", "min", "max", "lo", "hi"))
+                    stats = mean_interval(values) if values else dict.fromkeys(("mean", "sd", "min", "max", "lo", "hi"))
                     entry[key] = stats["mean"]
                     for part in ("sd", "min", "max", "lo", "hi"):
                         entry[f"{key}_{part}"] = stats[part]
@@ -109,8 +122,7 @@ class BenchResult:
         entry as ``summary``. Empty when no run has validation scores.
         """
         objective = objective or self.objective
-        by, other = (("val_macro_f1", "val_micro_f1") if objective == "macro"
-                     else ("val_micro_f1", "val_macro_f1"))
+        by, other = ("val_macro_f1", "val_micro_f1") if objective == "macro" else ("val_micro_f1", "val_macro_f1")
         order = {m.display: i for i, m in enumerate(self.settings.methods)}
         picks = []
         summary = self.summary()
@@ -118,8 +130,9 @@ class BenchResult:
             rows = [r for r in summary if r["slice"] == sl and r[by] is not None]
             if not rows:
                 continue
-            best = max(rows, key=lambda r: (r[by], r[other] if r[other] is not None else -1.0,
-                                            -order.get(r["method"], 0)))
+            best = max(
+                rows, key=lambda r: (r[by], r[other] if r[other] is not None else -1.0, -order.get(r["method"], 0))
+            )
             picks.append({"slice": sl, "method": best["method"], "by": by, "summary": best})
         return picks
 

@@ -17,8 +17,19 @@ from fewtag.io import check_out as check_out_folder
 from fewtag.io import read_toml
 from fewtag.registry import create
 
-__all__ = ["MethodSpec", "BenchSettings", "DEFAULT_SLICES", "RUN_KIND", "parse_slices",
-           "load_bench_config", "select_methods", "make_settings", "check_out", "OBJECTIVES", "DECISION_KEYS"]
+__all__ = [
+    "MethodSpec",
+    "BenchSettings",
+    "DEFAULT_SLICES",
+    "RUN_KIND",
+    "parse_slices",
+    "load_bench_config",
+    "select_methods",
+    "make_settings",
+    "check_out",
+    "OBJECTIVES",
+    "DECISION_KEYS",
+]
 
 DEFAULT_SLICES = ["8", "16", "32", "64", "128", "all"]
 #: ``config.json["kind"]`` of a run folder; only such a folder may be overwritten.
@@ -83,8 +94,16 @@ class BenchSettings:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["methods"] = [{"name": m.name, "label": m.display, "params": m.params, "decision": m.decision,
-                         "decision_objective": m.objective} for m in self.methods]
+        d["methods"] = [
+            {
+                "name": m.name,
+                "label": m.display,
+                "params": m.params,
+                "decision": m.decision,
+                "decision_objective": m.objective,
+            }
+            for m in self.methods
+        ]
         return d
 
 
@@ -112,8 +131,10 @@ def parse_slices(text: str | Iterable[str]) -> list[str]:
             except ValueError:
                 n = 0
             if n < 1 or str(n) != name.lstrip("+"):
-                raise ConfigError(f"bad training slice {item!r}: expected positive integers or 'all', "
-                                  "comma-separated, e.g. 8,16,32,64,128,all")
+                raise ConfigError(
+                    f"bad training slice {item!r}: expected positive integers or 'all', "
+                    "comma-separated, e.g. 8,16,32,64,128,all"
+                )
             name = str(n)
         if name in names:
             raise ConfigError(f"training slice {item!r} is given twice")
@@ -158,11 +179,13 @@ def load_bench_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: 'method' must be an array of tables ([[method]])")
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise ConfigError(f"{path}: [[method]] number {i + 1} needs a name = \"...\"")
+            raise ConfigError(f'{path}: [[method]] number {i + 1} needs a name = "..."')
         bad = sorted(set(entry) - {"name", "label", "params", "decision"})
         if bad:
-            raise ConfigError(f"{path}: [[method]] {entry['name']!r} has unknown key(s) {', '.join(bad)}; "
-                              "expected name, label, params, decision")
+            raise ConfigError(
+                f"{path}: [[method]] {entry['name']!r} has unknown key(s) {', '.join(bad)}; "
+                "expected name, label, params, decision"
+            )
         params = entry.get("params", {})
         if not isinstance(params, dict):
             raise ConfigError(f"{path}: params of [[method]] {entry['name']!r} must be a table")
@@ -202,11 +225,10 @@ def check_decision(table: Any, where: str = "decision") -> dict[str, Any]:
         Not a table, an unknown key (named, with the valid ones), or a bad value.
     """
     if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table such as {{ objective = \"macro\" }}; got {table!r}")
+        raise ConfigError(f'{where} must be a table such as {{ objective = "macro" }}; got {table!r}')
     unknown = sorted(set(table) - set(DECISION_KEYS))
     if unknown:
-        raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: "
-                          f"{', '.join(DECISION_KEYS)}")
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(DECISION_KEYS)}")
     if "objective" in table:
         check_objective(table["objective"], f"{where}: objective")
     from fewtag.decision import DecisionSpec
@@ -270,15 +292,15 @@ def make_settings(
     """
     data_path = Path(data)
     if not data_path.exists():
-        raise InputError(f"DATA {data_path} does not exist; give a prepared folder (fewtag prepare) "
-                         "or a labelled file")
+        raise InputError(f"DATA {data_path} does not exist; give a prepared folder (fewtag prepare) or a labelled file")
     cfg = load_bench_config(config) if config is not None else {"methods": []}
     names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else methods
     names = [m for m in (names or []) if m]
     specs = select_methods(names, cfg["methods"])
     if not specs:
-        raise ConfigError("no methods given; use --methods naive-bayes,tfidf-logreg (or [[method]] "
-                          "entries in --config)")
+        raise ConfigError(
+            "no methods given; use --methods naive-bayes,tfidf-logreg (or [[method]] entries in --config)"
+        )
     seen: set[str] = set()
     objective = cfg.get("objective")
     if objective is not None:  # the run is judged on it: tune for it where a method does not say otherwise
@@ -295,6 +317,14 @@ def make_settings(
         raise ConfigError(f"--seeds must be an integer >= 1; got {n_seeds!r}")
     slice_names = parse_slices(slices if slices is not None else cfg.get("slices", DEFAULT_SLICES))
     check_out(out)
-    return BenchSettings(data=str(data), methods=specs, out=str(out), slices=slice_names, seeds=n_seeds,
-                         model=model, store=None if store is None else str(store),
-                         config=None if config is None else str(config), objective=objective or "micro")
+    return BenchSettings(
+        data=str(data),
+        methods=specs,
+        out=str(out),
+        slices=slice_names,
+        seeds=n_seeds,
+        model=model,
+        store=None if store is None else str(store),
+        config=None if config is None else str(config),
+        objective=objective or "micro",
+    )

@@ -27,8 +27,20 @@ from fewtag.github.client import GitHubClient
 from fewtag.github.names import api_path, parse_repo
 from fewtag.github.tables import ensure_tables, now_iso
 
-__all__ = ["Plan", "Action", "suggest_labels", "plan_labels", "apply_labels", "apply_to_issue", "removed_labels",
-           "label_history", "ADDED", "SKIPPED", "PLANNED", "FAILED"]
+__all__ = [
+    "Plan",
+    "Action",
+    "suggest_labels",
+    "plan_labels",
+    "apply_labels",
+    "apply_to_issue",
+    "removed_labels",
+    "label_history",
+    "ADDED",
+    "SKIPPED",
+    "PLANNED",
+    "FAILED",
+]
 
 ADDED, PLANNED, SKIPPED, FAILED = "added", "planned", "skipped", "failed"
 
@@ -66,7 +78,10 @@ class Action:
 
 
 def suggest_labels(
-    tagger: Any, texts: Sequence[str], *, min_score: float | None = None,
+    tagger: Any,
+    texts: Sequence[str],
+    *,
+    min_score: float | None = None,
 ) -> list[list[tuple[str, float]]]:
     """``[(label, score), ...]`` per text, best first, that the model would add.
 
@@ -88,8 +103,10 @@ def suggest_labels(
     classes = list(tagger.classes_)
     scores = np.asarray(tagger.predict_proba(list(texts)), dtype=float)
     keep = scores >= min_score if min_score is not None else tagger.decision_.apply(scores)
-    return [sorted(((classes[j], float(row[j])) for j in np.flatnonzero(mask)), key=lambda p: -p[1])
-            for row, mask in zip(scores, keep)]
+    return [
+        sorted(((classes[j], float(row[j])) for j in np.flatnonzero(mask)), key=lambda p: -p[1])
+        for row, mask in zip(scores, keep)
+    ]
 
 
 def plan_labels(
@@ -125,18 +142,22 @@ def plan_labels(
         raise InputError(f"--min-score must be between 0 and 1; got {min_score}")
     if max_issues is not None and max_issues < 1:
         raise InputError(f"--max must be at least 1; got {max_issues}")
-    todo = [it for it in items
-            if it.number is not None and not it.is_pr and (it.state or "open") == "open"
-            and not (only_unlabelled and it.labels)]
+    todo = [
+        it
+        for it in items
+        if it.number is not None
+        and not it.is_pr
+        and (it.state or "open") == "open"
+        and not (only_unlabelled and it.labels)
+    ]
     todo.sort(key=lambda it: (it.repo, it.number, it.id))
     plans: list[Plan] = []
     for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
+        chunk = todo[start : start + batch_size]
         texts = [tagger.text_of({"title": it.title, "body": it.body}, f"{it.repo}#{it.number}") for it in chunk]
         picks = suggest_labels(tagger, texts, min_score=min_score)  # the model's own text path
         for it, picked in zip(chunk, picks):
-            plan = Plan(it.repo, int(it.number), it.title,
-                        list(it.labels), picked)
+            plan = Plan(it.repo, int(it.number), it.title, list(it.labels), picked)
             if plan.new:
                 plans.append(plan)
                 if max_issues is not None and len(plans) >= max_issues:
@@ -159,8 +180,9 @@ def removed_labels(client: GitHubClient, repo: str, number: int) -> set[str]:
 def label_history(store: Store, repo: str, number: int) -> set[str]:
     """Labels fewtag has added to this issue before (local record)."""
     ensure_tables(store)
-    rows = store.conn.execute("SELECT DISTINCT label FROM label_actions WHERE repo=? AND number=? "
-                              "AND action=?", (repo, int(number), ADDED))
+    rows = store.conn.execute(
+        "SELECT DISTINCT label FROM label_actions WHERE repo=? AND number=? AND action=?", (repo, int(number), ADDED)
+    )
     return {r[0] for r in rows}
 
 
@@ -213,8 +235,11 @@ def apply_to_issue(
     repo = f"{owner}/{name}"
     number = int(issue_number)
     ensure_tables(store)
-    pairs = list(labels_with_scores.items()) if isinstance(labels_with_scores, Mapping) \
+    pairs = (
+        list(labels_with_scores.items())
+        if isinstance(labels_with_scores, Mapping)
         else [(str(lab), float(s)) for lab, s in labels_with_scores]
+    )
     item = store.get_item(repo, number)
     current = set(current_labels if current_labels is not None else (item.labels if item else []))
     ours = label_history(store, repo, number)
@@ -229,8 +254,7 @@ def apply_to_issue(
         elif label in removed:
             actions.append(Action(repo, number, label, score, SKIPPED, "removed by a human (issue events)"))
         elif label in ours:
-            actions.append(Action(repo, number, label, score, SKIPPED,
-                                  "removed after fewtag added it (local record)"))
+            actions.append(Action(repo, number, label, score, SKIPPED, "removed after fewtag added it (local record)"))
         else:
             to_add.append((label, score))
     if dry_run:
@@ -241,8 +265,9 @@ def apply_to_issue(
     new_labels: list[str] | None = None
     if to_add:
         try:
-            resp = client.post(api_path("repos", owner, name, "issues", number, "labels"),
-                               {"labels": [lab for lab, _ in to_add]})
+            resp = client.post(
+                api_path("repos", owner, name, "issues", number, "labels"), {"labels": [lab for lab, _ in to_add]}
+            )
             if isinstance(resp.data, list):
                 new_labels = [str(x.get("name")) for x in resp.data if isinstance(x, dict)]
             actions.extend(Action(repo, number, lab, s, ADDED) for lab, s in to_add)
@@ -253,12 +278,15 @@ def apply_to_issue(
         conn.executemany(
             "INSERT INTO label_actions (repo, number, label, score, action, reason, model, at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a.repo, a.number, a.label, a.score, a.action, a.reason, model, at) for a in actions])
+            [(a.repo, a.number, a.label, a.score, a.action, a.reason, model, at) for a in actions],
+        )
         if item is not None and new_labels is not None:
             import json
 
-            conn.execute("UPDATE items SET labels=? WHERE repo=? AND id=?",
-                         (json.dumps(new_labels, ensure_ascii=False), repo, item.id))
+            conn.execute(
+                "UPDATE items SET labels=? WHERE repo=? AND id=?",
+                (json.dumps(new_labels, ensure_ascii=False), repo, item.id),
+            )
     return actions
 
 
@@ -300,12 +328,21 @@ def apply_labels(
     items = list(store.items(repo, include_prs=False))
     if not items:
         raise InputError(f"the store has no issues of {repo}; run `fewtag fetch {repo}` first")
-    plans = plan_labels(tagger, items, min_score=min_score, only_unlabelled=only_unlabelled,
-                        max_issues=max_issues)
+    plans = plan_labels(tagger, items, min_score=min_score, only_unlabelled=only_unlabelled, max_issues=max_issues)
     actions: list[Action] = []
     for plan in plans:
-        actions.extend(apply_to_issue(client, store, repo, plan.number, plan.suggestions,
-                                      dry_run=dry_run, current_labels=plan.current, model=model))
+        actions.extend(
+            apply_to_issue(
+                client,
+                store,
+                repo,
+                plan.number,
+                plan.suggestions,
+                dry_run=dry_run,
+                current_labels=plan.current,
+                model=model,
+            )
+        )
         if on_issue is not None:
             on_issue(plan)
     return actions

@@ -25,8 +25,16 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from fewtag.errors import GitHubAuthError, GitHubError, GitHubNotFoundError, MissingDependencyError
 
-__all__ = ["GitHubClient", "Response", "RateLimit", "DEFAULT_API_URL", "API_VERSION",
-           "token_from_env", "api_url_from_env", "parse_link_header"]
+__all__ = [
+    "GitHubClient",
+    "Response",
+    "RateLimit",
+    "DEFAULT_API_URL",
+    "API_VERSION",
+    "token_from_env",
+    "api_url_from_env",
+    "parse_link_header",
+]
 
 log = logging.getLogger("fewtag.github")
 
@@ -199,8 +207,7 @@ class GitHubClient:
         try:
             import httpx
         except ImportError as exc:  # pragma: no cover - httpx ships with fewtag[serve]
-            raise MissingDependencyError(
-                "httpx is needed to talk to GitHub: pip install 'fewtag[github]'") from exc
+            raise MissingDependencyError("httpx is needed to talk to GitHub: pip install 'fewtag[github]'") from exc
         self.api_url = api_url_from_env(api_url)
         self.timeout = timeout
         self.max_attempts = max(1, int(max_attempts))
@@ -210,23 +217,26 @@ class GitHubClient:
         self.rate = RateLimit()
         self.requests_made = 0
         self.__token = _Secret(token) if token else None
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
-                   "User-Agent": user_agent}
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": user_agent,
+        }
         self._httpx = httpx
-        self._http = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout),
-                                  follow_redirects=True)
+        self._http = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=True)
 
     @classmethod
-    def from_env(cls, token_env: str = "GITHUB_TOKEN", api_url: str | None = None,
-                 **kwargs: Any) -> GitHubClient:
+    def from_env(cls, token_env: str = "GITHUB_TOKEN", api_url: str | None = None, **kwargs: Any) -> GitHubClient:
         """A client whose token comes from ``$token_env`` and URL from ``--api-url``/env.
 
         ``FEWTAG_GITHUB_TIMEOUT``, ``FEWTAG_GITHUB_ATTEMPTS`` and ``FEWTAG_GITHUB_BACKOFF``
         override the defaults of ``timeout``, ``max_attempts`` and ``backoff``.
         """
-        for key, env, kind in (("timeout", "FEWTAG_GITHUB_TIMEOUT", float),
-                               ("max_attempts", "FEWTAG_GITHUB_ATTEMPTS", int),
-                               ("backoff", "FEWTAG_GITHUB_BACKOFF", float)):
+        for key, env, kind in (
+            ("timeout", "FEWTAG_GITHUB_TIMEOUT", float),
+            ("max_attempts", "FEWTAG_GITHUB_ATTEMPTS", int),
+            ("backoff", "FEWTAG_GITHUB_BACKOFF", float),
+        ):
             raw = os.environ.get(env)
             if raw and key not in kwargs:
                 try:
@@ -280,8 +290,10 @@ class GitHubClient:
     def _wait(self, seconds: float, reason: str) -> None:
         """Sleep ``seconds`` in steps of at most one second, reporting the countdown."""
         if seconds > self.max_rate_wait:
-            raise GitHubError(f"{reason}: would have to wait {seconds:.0f} s, more than the "
-                              f"allowed {self.max_rate_wait:.0f} s; try again later")
+            raise GitHubError(
+                f"{reason}: would have to wait {seconds:.0f} s, more than the "
+                f"allowed {self.max_rate_wait:.0f} s; try again later"
+            )
         left = max(0.0, seconds)
         log.info("%s: waiting %.1f s", reason, left)
         steps = 0
@@ -350,13 +362,11 @@ class GitHubClient:
                 if attempt == self.max_attempts:
                     break
                 wait = retry.wait if retry.wait is not None else self._backoff(attempt)
-                log.info("%s: %s; retry %d/%d in %.1f s", where, retry.reason, attempt,
-                            self.max_attempts - 1, wait)
+                log.info("%s: %s; retry %d/%d in %.1f s", where, retry.reason, attempt, self.max_attempts - 1, wait)
                 self._wait(wait, f"{retry.reason}, retrying")
         raise GitHubError(f"{where} failed after {self.max_attempts} attempts: {last}")
 
-    def _attempt(self, method: str, url: str, headers: dict[str, str], json_body: Any,
-                 where: str) -> Response:
+    def _attempt(self, method: str, url: str, headers: dict[str, str], json_body: Any, where: str) -> Response:
         httpx = self._httpx
         try:
             resp = self._http.request(method, url, headers=headers, json=json_body)
@@ -383,12 +393,13 @@ class GitHubClient:
                 raise _Retry("too many requests (429)")
             if "rate limit" in _message(body).lower():  # a secondary limit without Retry-After
                 raise _Retry("secondary rate limit (403, no Retry-After)", 60.0)
-            raise GitHubAuthError(f"{where}: forbidden (403): {_message(body)}; check that "
-                                  f"${self.token_env} may read this repository", 403)
+            raise GitHubAuthError(
+                f"{where}: forbidden (403): {_message(body)}; check that ${self.token_env} may read this repository",
+                403,
+            )
         if status == 401:
             src = f"${self.token_env}" if self.__token else f"no token (set ${self.token_env})"
-            raise GitHubAuthError(f"GitHub rejected the credentials (401 {_message(body)}): "
-                                  f"check {src}", 401)
+            raise GitHubAuthError(f"GitHub rejected the credentials (401 {_message(body)}): check {src}", 401)
         if status == 404:
             raise GitHubNotFoundError(f"{where}: not found (404)", 404)
         if status >= 500:
@@ -411,8 +422,9 @@ class GitHubClient:
     def post(self, path: str, body: Any) -> Response:
         return self.request("POST", path, json_body=body)
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None,
-                 max_pages: int = 100_000) -> Iterator[Response]:
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, max_pages: int = 100_000
+    ) -> Iterator[Response]:
         """Yield each page of a list endpoint, following ``Link: rel="next"``.
 
         ``per_page=100`` is added unless given.
@@ -428,8 +440,7 @@ class GitHubClient:
             seen.add(url)
             page = self.get(url)
             if not isinstance(page.data, list):
-                raise GitHubError(f"GET {_short(url)}: expected a JSON list, got "
-                                  f"{type(page.data).__name__}")
+                raise GitHubError(f"GET {_short(url)}: expected a JSON list, got {type(page.data).__name__}")
             yield page
             url = page.next_url
 

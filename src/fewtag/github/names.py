@@ -60,8 +60,7 @@ def check_repo(repo: str) -> str:
     text = repo.strip() if isinstance(repo, str) else repo
     why = _problem(text)
     if why is not None:
-        raise InputError(f"expected a repository as OWNER/NAME (e.g. huggingface/datasets); got "
-                         f"{repo!r}: {why}")
+        raise InputError(f"expected a repository as OWNER/NAME (e.g. huggingface/datasets); got {repo!r}: {why}")
     return text
 
 

@@ -23,8 +23,7 @@ from fewtag.github.client import GitHubClient
 from fewtag.github.names import api_path, parse_repo
 from fewtag.github.tables import ensure_tables, get_etag, now_iso, put_etag
 
-__all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_updated",
-           "STATES", "SOURCE"]
+__all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_updated", "STATES", "SOURCE"]
 
 STATES = ("all", "open", "closed")
 SOURCE = "github-api"
@@ -74,11 +73,12 @@ def resolve_since(store: Store, repo: str, since: str | None) -> str | None:
     try:
         when = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"--since expects an ISO date or time (2024-03-01, 2024-03-01T12:00:00Z) "
-                         f"or 'auto'; got {since!r}") from None
+        raise InputError(
+            f"--since expects an ISO date or time (2024-03-01, 2024-03-01T12:00:00Z) or 'auto'; got {since!r}"
+        ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fetch_repo(
@@ -142,8 +142,20 @@ def fetch_repo(
     try:
         pass_since = since_value
         for _ in range(_MAX_PASSES):
-            resync_from = _fetch_pass(client, store, repo, owner, name, pass_since, state, comments,
-                                      max_items, result, start_requests, on_page)
+            resync_from = _fetch_pass(
+                client,
+                store,
+                repo,
+                owner,
+                name,
+                pass_since,
+                state,
+                comments,
+                max_items,
+                result,
+                start_requests,
+                on_page,
+            )
             if resync_from is None:
                 break
             # An issue we had already read was updated mid-fetch and moved to the end of the
@@ -158,10 +170,20 @@ def fetch_repo(
     return result
 
 
-def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name: str,
-                since: str | None, state: str, comments: bool, max_items: int | None,
-                result: FetchResult, start_requests: int,
-                on_page: Callable[[FetchResult], None] | None) -> str | None:
+def _fetch_pass(
+    client: GitHubClient,
+    store: Store,
+    repo: str,
+    owner: str,
+    name: str,
+    since: str | None,
+    state: str,
+    comments: bool,
+    max_items: int | None,
+    result: FetchResult,
+    start_requests: int,
+    on_page: Callable[[FetchResult], None] | None,
+) -> str | None:
     """One walk over the issue list; returns a ``since`` to walk again from, or ``None``."""
     params: dict[str, Any] = {"state": state, "sort": "updated", "direction": "asc", "per_page": 100}
     if since:
@@ -181,8 +203,8 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
         except GitHubNotFoundError:
             if result.pages == 0:
                 raise GitHubNotFoundError(
-                    f"repository {repo} not found at {client.api_url} (or the token cannot see it)",
-                    404) from None
+                    f"repository {repo} not found at {client.api_url} (or the token cannot see it)", 404
+                ) from None
             raise
         if page.not_modified and cached is not None:
             # Unchanged since we stored it: its items are already in the store.
@@ -206,9 +228,17 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
             read[number] = updated
         items = [github_item(o, repo, source=SOURCE) for o in objs]
         fetched_comments = _fetch_comments(client, store, owner, name, objs) if comments else {}
-        _write_page(store, repo, items, fetched_comments,
-                    page_url=url, etag=page.etag if complete else None, with_comments=comments,
-                    next_url=page.next_url, result=result)
+        _write_page(
+            store,
+            repo,
+            items,
+            fetched_comments,
+            page_url=url,
+            etag=page.etag if complete else None,
+            with_comments=comments,
+            next_url=page.next_url,
+            result=result,
+        )
         result.pages += 1
         _report(result, client, start_requests, on_page)
         if max_items is not None and result.items >= max_items:
@@ -217,16 +247,18 @@ def _fetch_pass(client: GitHubClient, store: Store, repo: str, owner: str, name:
     return resync_from
 
 
-def _report(result: FetchResult, client: GitHubClient, start: int,
-            on_page: Callable[[FetchResult], None] | None) -> None:
+def _report(
+    result: FetchResult, client: GitHubClient, start: int, on_page: Callable[[FetchResult], None] | None
+) -> None:
     result.requests = client.requests_made - start
     result.rate_remaining, result.rate_limit = client.rate.remaining, client.rate.limit
     if on_page is not None:
         on_page(result)
 
 
-def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
-                    objs: list[dict[str, Any]]) -> dict[str, tuple[list[dict[str, Any]] | None, str | None, str]]:
+def _fetch_comments(
+    client: GitHubClient, store: Store, owner: str, name: str, objs: list[dict[str, Any]]
+) -> dict[str, tuple[list[dict[str, Any]] | None, str | None, str]]:
     """``issue id -> (comments or None when unchanged (304), etag, url)`` for a page."""
     out: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]] = {}
     for obj in objs:
@@ -234,10 +266,12 @@ def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
         if not obj.get("comments"):
             out[str(number)] = ([], None, "")
             continue
-        have = store.conn.execute("SELECT COUNT(*) FROM comments WHERE repo=? AND issue_id=?",
-                                  (f"{owner}/{name}", str(number))).fetchone()[0]
-        old = store.conn.execute("SELECT updated_at FROM items WHERE repo=? AND id=?",
-                                 (f"{owner}/{name}", str(number))).fetchone()
+        have = store.conn.execute(
+            "SELECT COUNT(*) FROM comments WHERE repo=? AND issue_id=?", (f"{owner}/{name}", str(number))
+        ).fetchone()[0]
+        old = store.conn.execute(
+            "SELECT updated_at FROM items WHERE repo=? AND id=?", (f"{owner}/{name}", str(number))
+        ).fetchone()
         if old is not None and old[0] == obj.get("updated_at") and have == obj.get("comments"):
             out[str(number)] = (None, None, "")  # issue unchanged (a new comment bumps updated_at)
             continue
@@ -262,10 +296,18 @@ def _fetch_comments(client: GitHubClient, store: Store, owner: str, name: str,
     return out
 
 
-def _write_page(store: Store, repo: str, items: list[Item],
-                fetched_comments: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]],
-                *, page_url: str, etag: str | None, next_url: str | None, result: FetchResult,
-                with_comments: bool = False) -> None:
+def _write_page(
+    store: Store,
+    repo: str,
+    items: list[Item],
+    fetched_comments: dict[str, tuple[list[dict[str, Any]] | None, str | None, str]],
+    *,
+    page_url: str,
+    etag: str | None,
+    next_url: str | None,
+    result: FetchResult,
+    with_comments: bool = False,
+) -> None:
     """Items, comments, ETags and the cursor of one page: all or nothing."""
     with store.transaction() as conn:
         counts = upsert_rows(conn, items)
@@ -289,8 +331,17 @@ def _write_page(store: Store, repo: str, items: list[Item],
                 user = c.get("user") or {}
                 conn.execute(
                     "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (repo, issue_id, int(c["id"]), user.get("login") if isinstance(user, dict) else None,
-                     str(c.get("body") or ""), c.get("created_at"), c.get("updated_at"), c.get("html_url")))
+                    (
+                        repo,
+                        issue_id,
+                        int(c["id"]),
+                        user.get("login") if isinstance(user, dict) else None,
+                        str(c.get("body") or ""),
+                        c.get("created_at"),
+                        c.get("updated_at"),
+                        c.get("html_url"),
+                    ),
+                )
                 result.comments += 1
             if c_url:
                 conn.execute("DELETE FROM http_cache WHERE url=?", (c_url,))
@@ -308,5 +359,7 @@ def stored_comments(store: Store, repo: str, issue_id: str | int) -> list[dict[s
     ensure_tables(store)
     rows = store.conn.execute(
         "SELECT id, author, body, created_at, updated_at, url FROM comments "
-        "WHERE repo=? AND issue_id=? ORDER BY created_at, id", (repo, str(issue_id)))
+        "WHERE repo=? AND issue_id=? ORDER BY created_at, id",
+        (repo, str(issue_id)),
+    )
     return [dict(zip(("id", "author", "body", "created_at", "updated_at", "url"), r)) for r in rows]

@@ -53,7 +53,7 @@ def ensure_tables(store: Store) -> None:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def get_etag(store: Store, url: str) -> tuple[str, str | None] | None:
@@ -65,5 +65,4 @@ def get_etag(store: Store, url: str) -> tuple[str, str | None] | None:
 def put_etag(conn: sqlite3.Connection, url: str, etag: str | None, next_url: str | None) -> None:
     """Remember ``etag`` for ``url`` (call inside the transaction that stored its data)."""
     if etag:
-        conn.execute("INSERT OR REPLACE INTO http_cache VALUES (?, ?, ?, ?)",
-                     (url, etag, next_url, now_iso()))
+        conn.execute("INSERT OR REPLACE INTO http_cache VALUES (?, ?, ?, ?)", (url, etag, next_url, now_iso()))

@@ -24,12 +24,22 @@ VOCAB_FILE = "vocabulary.json"
 class BagOfWords:
     """Counts or TF-IDF over word n-grams, saved without pickle."""
 
-    def __init__(self, *, tfidf: bool, ngram_range: tuple[int, int] = (1, 1),
-                 min_df: int = 1, max_features: int | None = None, sublinear_tf: bool = False):
+    def __init__(
+        self,
+        *,
+        tfidf: bool,
+        ngram_range: tuple[int, int] = (1, 1),
+        min_df: int = 1,
+        max_features: int | None = None,
+        sublinear_tf: bool = False,
+    ):
         self.tfidf = tfidf
         self.options: dict[str, Any] = {
-            "ngram_range": list(ngram_range), "min_df": min_df, "max_features": max_features,
-            "lowercase": True, "strip_accents": "unicode",
+            "ngram_range": list(ngram_range),
+            "min_df": min_df,
+            "max_features": max_features,
+            "lowercase": True,
+            "strip_accents": "unicode",
         }
         self.sublinear_tf = sublinear_tf
         self.vocabulary: dict[str, int] = {}
@@ -71,11 +81,16 @@ class BagOfWords:
         write_json(folder / VOCAB_FILE, {"settings": settings, "vocabulary": self.vocabulary})
 
     @classmethod
-    def load(cls, folder: Path, idf: np.ndarray | None) -> "BagOfWords":
+    def load(cls, folder: Path, idf: np.ndarray | None) -> BagOfWords:
         data = read_json(folder / VOCAB_FILE)
         s = data["settings"]
-        bow = cls(tfidf=s["tfidf"], ngram_range=tuple(s["ngram_range"]), min_df=s["min_df"],
-                  max_features=s["max_features"], sublinear_tf=s["sublinear_tf"])
+        bow = cls(
+            tfidf=s["tfidf"],
+            ngram_range=tuple(s["ngram_range"]),
+            min_df=s["min_df"],
+            max_features=s["max_features"],
+            sublinear_tf=s["sublinear_tf"],
+        )
         bow.vocabulary = {k: int(v) for k, v in data["vocabulary"].items()}
         bow.idf = idf
         return bow

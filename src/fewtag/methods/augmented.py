@@ -22,9 +22,13 @@ from fewtag.registry import create, get_method, register
 __all__ = ["AugmentedTagger", "augmented_spec"]
 
 
-def augmented_spec(method: str, params: dict[str, Any] | None, augment: str | None,
-                   n_aug: int = 1, augment_params: dict[str, Any] | None = None
-                   ) -> tuple[str, dict[str, Any]]:
+def augmented_spec(
+    method: str,
+    params: dict[str, Any] | None,
+    augment: str | None,
+    n_aug: int = 1,
+    augment_params: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
     """``(method, params)`` for training ``method`` with augmentation (unchanged when ``augment`` is None).
 
     >>> augmented_spec("naive-bayes", {"alpha": 0.5}, "eda", 2)
@@ -32,8 +36,13 @@ def augmented_spec(method: str, params: dict[str, Any] | None, augment: str | No
     """
     if not augment:
         return method, dict(params or {})
-    return "augmented", {"base": method, "base_params": dict(params or {}), "augment": augment,
-                         "n_aug": int(n_aug), "augment_params": dict(augment_params or {})}
+    return "augmented", {
+        "base": method,
+        "base_params": dict(params or {}),
+        "augment": augment,
+        "n_aug": int(n_aug),
+        "augment_params": dict(augment_params or {}),
+    }
 
 
 @register("augmented")
@@ -63,9 +72,16 @@ class AugmentedTagger(BaseTagger):
     [['bug']]
     """
 
-    def __init__(self, *, base: str = "naive-bayes", base_params: dict[str, Any] | None = None,
-                 augment: str = "eda", n_aug: int = 1, augment_params: dict[str, Any] | None = None,
-                 random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        base: str = "naive-bayes",
+        base_params: dict[str, Any] | None = None,
+        augment: str = "eda",
+        n_aug: int = 1,
+        augment_params: dict[str, Any] | None = None,
+        random_state: int = 0,
+    ):
         self.base = base
         self.base_params = base_params
         self.augment = augment
@@ -91,10 +107,20 @@ class AugmentedTagger(BaseTagger):
         if validation is not None:
             val = (validation[0], [[self.classes_[j] for j in np.flatnonzero(r)] for r in validation[1]])
         self.base_ = base.fit(
-            all_texts, labels, classes=self.classes_, multi_label=self.multi_label_,
-            validation=val, unlabelled=unlabelled)
-        self.metadata_.update({"base_method": self.base, "n_augmented": len(copies),
-                               **{f"base_{k}": v for k, v in self.base_.metadata_.items()}})
+            all_texts,
+            labels,
+            classes=self.classes_,
+            multi_label=self.multi_label_,
+            validation=val,
+            unlabelled=unlabelled,
+        )
+        self.metadata_.update(
+            {
+                "base_method": self.base,
+                "n_augmented": len(copies),
+                **{f"base_{k}": v for k, v in self.base_.metadata_.items()},
+            }
+        )
 
     def _scores(self, texts) -> NDArray[np.float64]:
         return self.base_.predict_proba(texts)

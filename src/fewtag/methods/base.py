@@ -82,7 +82,7 @@ class BaseTagger(ABC):
         unlabelled: Sequence[str] | None = None,
         decision: DecisionSpec | Mapping[str, Any] | None = None,
         text: TextSpec | None = None,
-    ) -> "BaseTagger":
+    ) -> BaseTagger:
         """Learn from labelled texts.
 
         Parameters
@@ -134,8 +134,9 @@ class BaseTagger(ABC):
             if not label_sets and self.needs_training:
                 raise InputError("no labelled examples: the data has no rows to learn from")
             if not seen and self.needs_training:
-                raise InputError(f"none of the {len(label_sets)} examples carries a label; "
-                                 "give each example at least one label")
+                raise InputError(
+                    f"none of the {len(label_sets)} examples carries a label; give each example at least one label"
+                )
             raise InputError(
                 f"need at least 2 labels to tag with, but the data has {len(self.classes_)} distinct "
                 f"label(s): {', '.join(map(repr, self.classes_)) or 'none'}"
@@ -152,8 +153,11 @@ class BaseTagger(ABC):
             if len(vtexts) != len(vsets):
                 raise InputError(f"got {len(vtexts)} validation texts but {len(vsets)} labels")
             val = (vtexts, binarize(vsets, self.classes_))
-        self.decision_ = DecisionRule("threshold", threshold=0.5, abstain=True) if self.multi_label_ \
+        self.decision_ = (
+            DecisionRule("threshold", threshold=0.5, abstain=True)
+            if self.multi_label_
             else DecisionRule("top-k", k=1, abstain=False)
+        )
         spec.targets(self.classes_)  # a target for an unknown label fails before any model loads
         self.decision_spec_ = spec
         self.text_spec_ = text if text is not None else self.text_of_spec()
@@ -170,7 +174,7 @@ class BaseTagger(ABC):
         y: LabelInput | NDArray,
         *,
         decision: DecisionSpec | Mapping[str, Any] | None = None,
-    ) -> "BaseTagger":
+    ) -> BaseTagger:
         """Tune the decision rule (and any hyperparameter the method picks) on validation texts.
 
         Parameters
@@ -191,7 +195,7 @@ class BaseTagger(ABC):
             return self
         return self.tune_scores(self._candidate_scores(check_texts(texts)), y)
 
-    def tune_scores(self, candidates: Mapping[Any, NDArray] | NDArray, y: NDArray) -> "BaseTagger":
+    def tune_scores(self, candidates: Mapping[Any, NDArray] | NDArray, y: NDArray) -> BaseTagger:
         """Tune from scores already computed (validation or out-of-fold).
 
         Parameters
@@ -221,8 +225,12 @@ class BaseTagger(ABC):
     def decision_spec(self) -> DecisionSpec:
         """The spec this tagger tunes for, with the method's default rule kinds filled in."""
         spec = getattr(self, "decision_spec_", None) or DecisionSpec()
-        if spec.kinds is None and self.default_kinds is not None and spec.precision_target is None \
-                and spec.objective == "micro":
+        if (
+            spec.kinds is None
+            and self.default_kinds is not None
+            and spec.precision_target is None
+            and spec.objective == "micro"
+        ):
             spec = DecisionSpec(**{**spec.to_dict(), "kinds": self.default_kinds})
         return spec
 
@@ -255,8 +263,11 @@ class BaseTagger(ABC):
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         """Constructor arguments, as stored by ``__init__`` (scikit-learn's contract).
@@ -270,17 +281,20 @@ class BaseTagger(ABC):
         """
         missing = [p for p in self._param_names() if not hasattr(self, p)]
         if missing:
-            raise TypeError(f"{type(self).__name__}.__init__ does not store {', '.join(missing)} "
-                            "under the same name; get_params would drop them")
+            raise TypeError(
+                f"{type(self).__name__}.__init__ does not store {', '.join(missing)} "
+                "under the same name; get_params would drop them"
+            )
         return {p: getattr(self, p) for p in self._param_names()}
 
-    def set_params(self, **params: Any) -> "BaseTagger":
+    def set_params(self, **params: Any) -> BaseTagger:
         """Set constructor arguments; unknown names are a ``ConfigError`` listing the valid ones."""
         valid = self._param_names()
         unknown = sorted(set(params) - set(valid))
         if unknown:
-            raise ConfigError(f"{self.name} has no parameter {', '.join(unknown)}; "
-                              f"its parameters: {', '.join(valid) or 'none'}")
+            raise ConfigError(
+                f"{self.name} has no parameter {', '.join(unknown)}; its parameters: {', '.join(valid) or 'none'}"
+            )
         for key, value in params.items():
             setattr(self, key, value)
         return self
@@ -307,7 +321,7 @@ class BaseTagger(ABC):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "BaseTagger":
+    def load(cls, path: str | Path) -> BaseTagger:
         """Load a model folder written by :meth:`save` (for any method)."""
         return load_tagger(path)
 
@@ -328,8 +342,13 @@ class BaseTagger(ABC):
     def _nothing_to_tune(self) -> bool:
         """True when tuning cannot change anything (single-label top-1, no options): skip scoring."""
         spec = self.decision_spec()
-        return (not self.multi_label_ and spec.precision_target is None and spec.top_k is None
-                and not spec.abstain and type(self)._candidate_scores is BaseTagger._candidate_scores)
+        return (
+            not self.multi_label_
+            and spec.precision_target is None
+            and spec.top_k is None
+            and not spec.abstain
+            and type(self)._candidate_scores is BaseTagger._candidate_scores
+        )
 
     def _candidate_scores(self, texts: list[str]) -> dict[Any, NDArray[np.float64]]:
         """Score matrices of ``texts`` for each value of a hyperparameter the method tunes.
@@ -366,9 +385,7 @@ class BaseTagger(ABC):
     # ---------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
         if not getattr(self, "fitted_", False):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit() or load a saved model"
-            )
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() or load a saved model")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -380,8 +397,17 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-_RESERVED = {"format_version", "fewtag_version", "method", "params", "classes", "multi_label", "decision",
-             "decision_spec", "text"}
+_RESERVED = {
+    "format_version",
+    "fewtag_version",
+    "method",
+    "params",
+    "classes",
+    "multi_label",
+    "decision",
+    "decision_spec",
+    "text",
+}
 
 
 def clone(tagger: BaseTagger) -> BaseTagger:

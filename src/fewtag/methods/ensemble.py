@@ -28,8 +28,8 @@ from numpy.typing import NDArray
 
 from fewtag.decision import DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError
-from fewtag.labels import indicator_to_labels
 from fewtag.io import read_json, write_json
+from fewtag.labels import indicator_to_labels
 from fewtag.methods.base import BaseTagger, load_tagger
 from fewtag.registry import register
 
@@ -108,9 +108,15 @@ class EnsembleTagger(BaseTagger):
     #: member weights are tuned on validation inside ``fit``
     tuning = "holdout"
 
-    def __init__(self, *, members: list[dict[str, Any]] | None = None,
-                 weights: list[float] | None = None, weight_step: float = 0.25,
-                 model: str | None = None, random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        members: list[dict[str, Any]] | None = None,
+        weights: list[float] | None = None,
+        weight_step: float = 0.25,
+        model: str | None = None,
+        random_state: int = 0,
+    ):
         self.members = members
         self.weights = weights
         self.weight_step = weight_step
@@ -125,19 +131,25 @@ class EnsembleTagger(BaseTagger):
         for i, spec in enumerate(specs):
             unknown = set(spec) - {"name", "params", "view"}
             if "name" not in spec or unknown:
-                raise ConfigError(f"ensemble member {i} must be a table with 'name' and optional 'params', "
-                                  f"'view'; got keys {sorted(spec)}")
+                raise ConfigError(
+                    f"ensemble member {i} must be a table with 'name' and optional 'params', "
+                    f"'view'; got keys {sorted(spec)}"
+                )
             if spec["name"] == self.name:
                 raise ConfigError("an ensemble cannot be a member of itself")
             spec.setdefault("view", "full")
             if spec["view"] not in VIEWS:
-                raise ConfigError(f"ensemble member {i} ({spec['name']}): view must be one of "
-                                  f"{', '.join(VIEWS)}; got {spec['view']!r}")
+                raise ConfigError(
+                    f"ensemble member {i} ({spec['name']}): view must be one of "
+                    f"{', '.join(VIEWS)}; got {spec['view']!r}"
+                )
             spec["params"] = dict(spec.get("params") or {})
         if self.weights is not None:
             if len(self.weights) != len(specs) or min(self.weights) < 0 or sum(self.weights) <= 0:
-                raise ConfigError(f"ensemble weights must be {len(specs)} non-negative numbers with a "
-                                  f"positive sum, one per member; got {self.weights}")
+                raise ConfigError(
+                    f"ensemble weights must be {len(specs)} non-negative numbers with a "
+                    f"positive sum, one per member; got {self.weights}"
+                )
         if not 0 < self.weight_step <= 1:
             raise ConfigError(f"weight_step must be in (0, 1]; got {self.weight_step}")
         return specs
@@ -158,11 +170,18 @@ class EnsembleTagger(BaseTagger):
             view = spec["view"]
             val = None
             if validation is not None:
-                val = (text_view(validation[0], view),
-                       indicator_to_labels(validation[1], self.classes_, self.multi_label_))
-            member.fit(text_view(texts, view), labels, classes=self.classes_,
-                       multi_label=self.multi_label_, validation=val,
-                       unlabelled=text_view(unlabelled, view) if unlabelled else None)
+                val = (
+                    text_view(validation[0], view),
+                    indicator_to_labels(validation[1], self.classes_, self.multi_label_),
+                )
+            member.fit(
+                text_view(texts, view),
+                labels,
+                classes=self.classes_,
+                multi_label=self.multi_label_,
+                validation=val,
+                unlabelled=text_view(unlabelled, view) if unlabelled else None,
+            )
             if validation is not None:
                 val_scores.append(member.predict_proba(text_view(validation[0], view)))
         self.members_, self.views_ = members, [s["view"] for s in specs]
@@ -173,8 +192,11 @@ class EnsembleTagger(BaseTagger):
         else:
             w = np.ones(len(members))
         self.weights_ = w / w.sum()
-        self._val_cache = (list(validation[0]), np.tensordot(self.weights_, np.stack(val_scores), axes=1)) \
-            if validation is not None else None
+        self._val_cache = (
+            (list(validation[0]), np.tensordot(self.weights_, np.stack(val_scores), axes=1))
+            if validation is not None
+            else None
+        )
         self.metadata_["ensemble"] = {
             "members": [s["name"] + ("" if s["view"] == "full" else f" ({s['view']})") for s in specs],
             "weights": [round(float(v), 4) for v in self.weights_],
@@ -197,7 +219,7 @@ class EnsembleTagger(BaseTagger):
         rule = tune_decision(scores, y_val, multi_label=self.multi_label_, classes=self.classes_, spec=spec)
         return objective_value(y_val, rule.apply(scores), spec.objective)
 
-    def tune(self, texts, y, *, decision: DecisionSpec | dict[str, Any] | None = None) -> "EnsembleTagger":
+    def tune(self, texts, y, *, decision: DecisionSpec | dict[str, Any] | None = None) -> EnsembleTagger:
         """As :meth:`BaseTagger.tune`; the validation scores computed in ``fit`` are reused once."""
         try:
             return super().tune(texts, y, decision=decision)

@@ -59,10 +59,17 @@ class FillMaskTagger(BaseTagger):
 
     needs_training = False
 
-    def __init__(self, *, model: str = DEFAULT_MLM,
-                 template: str = "{text} This issue is about {mask}.",
-                 label_names: dict[str, str] | None = None, normalize: str = "softmax",
-                 batch_size: int = 16, max_length: int | None = None, device: str = "auto"):
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MLM,
+        template: str = "{text} This issue is about {mask}.",
+        label_names: dict[str, str] | None = None,
+        normalize: str = "softmax",
+        batch_size: int = 16,
+        max_length: int | None = None,
+        device: str = "auto",
+    ):
         self.model = model
         self.template = template
         self.label_names = label_names
@@ -74,17 +81,19 @@ class FillMaskTagger(BaseTagger):
     # --------------------------------------------------------------- protocol
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
         if "{text}" not in self.template or "{mask}" not in self.template:
-            raise ConfigError(
-                f"template must contain {{text}} and {{mask}}; got {self.template!r}"
-            )
+            raise ConfigError(f"template must contain {{text}} and {{mask}}; got {self.template!r}")
         if self.normalize not in ("softmax", "exp"):
             raise ConfigError(f"normalize must be 'softmax' or 'exp'; got {self.normalize!r}")
         folder = self._load_model()
-        self.metadata_.update({
-            "model_path": str(folder), "model_revision": model_revision(folder),
-            "label_tokens": {c: self.tokenizer_.convert_ids_to_tokens(ids)
-                             for c, ids in zip(self.classes_, self.label_tokens_)},
-        })
+        self.metadata_.update(
+            {
+                "model_path": str(folder),
+                "model_revision": model_revision(folder),
+                "label_tokens": {
+                    c: self.tokenizer_.convert_ids_to_tokens(ids) for c, ids in zip(self.classes_, self.label_tokens_)
+                },
+            }
+        )
 
     def _scores(self, texts: list[str]) -> NDArray[np.float64]:
         logp = self.label_log_probs(texts)
@@ -107,17 +116,20 @@ class FillMaskTagger(BaseTagger):
                     masks = " ".join([tok.mask_token] * n)
                     prompts = [self.template.format(text=short[i], mask=masks) for i in idx]
                     enc = tok(prompts, padding=True, return_tensors="pt")
-                    enc = {k: v.to(self.device_) for k, v in enc.items()
-                           if k in ("input_ids", "attention_mask", "token_type_ids")}
+                    enc = {
+                        k: v.to(self.device_)
+                        for k, v in enc.items()
+                        if k in ("input_ids", "attention_mask", "token_type_ids")
+                    }
                     logits = net(**enc).logits
                     rows, pos = torch.nonzero(enc["input_ids"] == tok.mask_token_id, as_tuple=True)
                     if len(rows) != n * len(idx):
-                        raise RuntimeError(f"expected {n} mask tokens per prompt, found {len(rows)} "
-                                           f"in {len(idx)} prompts")
+                        raise RuntimeError(
+                            f"expected {n} mask tokens per prompt, found {len(rows)} in {len(idx)} prompts"
+                        )
                     logp = torch.log_softmax(logits[rows, pos].float(), dim=-1)  # (b*n, V)
                     logp = logp.view(len(idx), n, -1)
-                    target = torch.tensor([self.label_tokens_[j] for j in cols],
-                                          device=logp.device)  # (c_n, n)
+                    target = torch.tensor([self.label_tokens_[j] for j in cols], device=logp.device)  # (c_n, n)
                     picked = logp[:, torch.arange(n, device=logp.device)[None, :], target]  # (b, c_n, n)
                     out[np.ix_(idx, cols)] = picked.mean(dim=-1).cpu().numpy()
         return out
@@ -136,12 +148,14 @@ class FillMaskTagger(BaseTagger):
         folder = resolve_model(self.model, method=self.name)
         tok = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
         if tok.mask_token is None:
-            raise ConfigError(f"{self.model!r} has no mask token; fill-mask needs a masked-LM "
-                              f"checkpoint such as {DEFAULT_MLM}")
+            raise ConfigError(
+                f"{self.model!r} has no mask token; fill-mask needs a masked-LM checkpoint such as {DEFAULT_MLM}"
+            )
         self.tokenizer_ = tok
         self.device_ = pick_device(self.device)
-        self.model_ = transformers.AutoModelForMaskedLM.from_pretrained(
-            folder, local_files_only=True).to(self.device_).eval()
+        self.model_ = (
+            transformers.AutoModelForMaskedLM.from_pretrained(folder, local_files_only=True).to(self.device_).eval()
+        )
         self.label_tokens_ = [self._label_ids(c) for c in self.classes_]
         self.model_path_ = folder
         return folder
@@ -154,8 +168,10 @@ class FillMaskTagger(BaseTagger):
         ids = self.tokenizer_(spaced, add_special_tokens=False)["input_ids"]
         unk = self.tokenizer_.unk_token_id
         if not ids or (unk is not None and all(i == unk for i in ids)):
-            raise ConfigError(f"label {label!r} is unknown to the vocabulary of {self.model!r}"
-                              f" (tokens {ids}); give it known words with label_names")
+            raise ConfigError(
+                f"label {label!r} is unknown to the vocabulary of {self.model!r}"
+                f" (tokens {ids}); give it known words with label_names"
+            )
         return list(ids)
 
     def _truncate(self, texts: list[str], max_len: int, n_masks: int) -> list[str]:
@@ -184,4 +200,4 @@ def _cut_to_tokens(tok: Any, text: str, n_tokens: int) -> str:
         return text if len(ids) <= n_tokens else tok.decode(ids[:n_tokens])
     if len(enc["input_ids"]) <= n_tokens:
         return text
-    return text[:enc["offset_mapping"][n_tokens - 1][1]] if n_tokens else ""
+    return text[: enc["offset_mapping"][n_tokens - 1][1]] if n_tokens else ""

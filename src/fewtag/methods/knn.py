@@ -77,9 +77,18 @@ class KNNTagger(EncoderMixin, BaseTagger):
     #: the book's rule: one vote threshold ("at least m of k"), chosen with k
     default_kinds = ("threshold",)
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, k: int = 8,
-                 m: int | None = None, max_k: int = 16, batch_size: int = 64, backend: str = "torch",
-                 random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        max_length: int = 256,
+        k: int = 8,
+        m: int | None = None,
+        max_k: int = 16,
+        batch_size: int = 64,
+        backend: str = "torch",
+        random_state: int = 0,
+    ):
         self.model = model
         self.max_length = max_length
         self.k = k
@@ -146,7 +155,7 @@ class KNNTagger(EncoderMixin, BaseTagger):
     def _use_candidate(self, key: int) -> None:
         self.k_ = int(key)
 
-    def tune_scores(self, candidates, y) -> "KNNTagger":
+    def tune_scores(self, candidates, y) -> KNNTagger:
         super().tune_scores(candidates, y)
         rule = self.decision_
         if rule.kind == "threshold":  # report the rule as "at least m of k neighbours"
@@ -155,8 +164,7 @@ class KNNTagger(EncoderMixin, BaseTagger):
 
     # ------------------------------------------------------------- save/load
     def _save_weights(self, folder: Path) -> None:
-        save_file({"vectors": np.ascontiguousarray(self.vectors_), "y": self.y_},
-                  str(folder / "knn.safetensors"))
+        save_file({"vectors": np.ascontiguousarray(self.vectors_), "y": self.y_}, str(folder / "knn.safetensors"))
         (folder / "knn.json").write_text(json.dumps({"k": int(self.k_), "m": int(self.m_)}))
 
     def _load_weights(self, folder: Path) -> None:

@@ -81,8 +81,10 @@ class NaiveBayesTagger(BaseTagger):
 
     def _save_weights(self, folder: Path) -> None:
         self.bow_.save(folder)
-        save_file({"log_prob": self.log_prob_, "log_prior": np.maximum(self.log_prior_, -1e300)},
-                  str(folder / "weights.safetensors"))
+        save_file(
+            {"log_prob": self.log_prob_, "log_prior": np.maximum(self.log_prior_, -1e300)},
+            str(folder / "weights.safetensors"),
+        )
 
     def _load_weights(self, folder: Path) -> None:
         self.bow_ = BagOfWords.load(folder, idf=None)

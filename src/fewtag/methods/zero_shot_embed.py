@@ -70,10 +70,19 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
 
     needs_training = False
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256,
-                 template: str = DEFAULT_TEMPLATE, descriptions: dict[str, str] | None = None,
-                 temperature: float = 0.05, prototype_weight: float = 0.5, batch_size: int = 64,
-                 backend: str = "torch", random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        max_length: int = 256,
+        template: str = DEFAULT_TEMPLATE,
+        descriptions: dict[str, str] | None = None,
+        temperature: float = 0.05,
+        prototype_weight: float = 0.5,
+        batch_size: int = 64,
+        backend: str = "torch",
+        random_state: int = 0,
+    ):
         self.model = model
         self.max_length = max_length
         self.template = template

@@ -46,8 +46,7 @@ def nli_label_ids(label2id: dict[str, int], model: str = "the model") -> tuple[i
         for key in ("entail", "contradict"):
             if low.startswith(key):
                 found.setdefault(key, int(idx))
-    missing = [k + "ment" if k == "entail" else k + "ion" for k in ("entail", "contradict")
-               if k not in found]
+    missing = [k + "ment" if k == "entail" else k + "ion" for k in ("entail", "contradict") if k not in found]
     if missing:
         raise ConfigError(
             f"{model} is not an NLI model: its config.label2id {dict(label2id)} has no "
@@ -57,8 +56,7 @@ def nli_label_ids(label2id: dict[str, int], model: str = "the model") -> tuple[i
     return found["contradict"], found["entail"]
 
 
-def nli_scores(logits: NDArray, *, contradiction_id: int, entailment_id: int,
-               multi_label: bool) -> NDArray[np.float64]:
+def nli_scores(logits: NDArray, *, contradiction_id: int, entailment_id: int, multi_label: bool) -> NDArray[np.float64]:
     """Label scores from NLI logits of shape ``(n_texts, n_labels, n_nli_classes)``.
 
     Multi-label (or a single label): per label, softmax over [contradiction,
@@ -107,10 +105,16 @@ class ZeroShotNLITagger(BaseTagger):
 
     needs_training = False
 
-    def __init__(self, *, model: str = DEFAULT_NLI_MODEL,
-                 hypothesis_template: str = "This example is {}.",
-                 label_names: dict[str, str] | None = None, batch_size: int = 8,
-                 max_length: int | None = None, device: str = "auto"):
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_NLI_MODEL,
+        hypothesis_template: str = "This example is {}.",
+        label_names: dict[str, str] | None = None,
+        batch_size: int = 8,
+        max_length: int | None = None,
+        device: str = "auto",
+    ):
         self.model = model
         self.hypothesis_template = hypothesis_template
         self.label_names = label_names
@@ -122,8 +126,7 @@ class ZeroShotNLITagger(BaseTagger):
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
         if self.hypothesis_template.format("\x00") == self.hypothesis_template:
             raise ConfigError(
-                f"hypothesis_template must contain {{}} where the label goes; "
-                f"got {self.hypothesis_template!r}"
+                f"hypothesis_template must contain {{}} where the label goes; got {self.hypothesis_template!r}"
             )
         folder = self._load_model()
         self.metadata_.update({"model_path": str(folder), "model_revision": model_revision(folder)})
@@ -142,10 +145,12 @@ class ZeroShotNLITagger(BaseTagger):
                 enc = _encode_pairs(tok, premises, hyps * len(idx), max_len)
                 batch = {k: enc[k].to(self.device_) for k in keys if k in enc}
                 logits = net(**batch).logits.float().cpu().numpy()
-                out[idx] = nli_scores(logits.reshape(len(idx), len(hyps), -1),
-                                      contradiction_id=self.contradiction_id_,
-                                      entailment_id=self.entailment_id_,
-                                      multi_label=self.multi_label_)
+                out[idx] = nli_scores(
+                    logits.reshape(len(idx), len(hyps), -1),
+                    contradiction_id=self.contradiction_id_,
+                    entailment_id=self.entailment_id_,
+                    multi_label=self.multi_label_,
+                )
         return out
 
     def _save_weights(self, folder: Path) -> None:
@@ -169,8 +174,11 @@ class ZeroShotNLITagger(BaseTagger):
         contradiction, entailment = nli_label_ids(config.label2id, repr(self.model))
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
         self.device_ = pick_device(self.device)
-        self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(
-            folder, local_files_only=True).to(self.device_).eval()
+        self.model_ = (
+            transformers.AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+            .to(self.device_)
+            .eval()
+        )
         self.contradiction_id_, self.entailment_id_ = contradiction, entailment
         self.model_path_ = folder
         return folder
@@ -179,8 +187,7 @@ class ZeroShotNLITagger(BaseTagger):
 def _encode_pairs(tok: Any, premises: list[str], hypotheses: list[str], max_len: int) -> Any:
     """Tokenise (premise, hypothesis) pairs like the pipeline: truncate the premise only."""
     try:
-        return tok(premises, hypotheses, padding=True, truncation="only_first",
-                   max_length=max_len, return_tensors="pt")
+        return tok(premises, hypotheses, padding=True, truncation="only_first", max_length=max_len, return_tensors="pt")
     except Exception as exc:  # the hypothesis alone is longer than max_len
         if "too short" not in str(exc) and "truncat" not in str(exc).lower():
             raise

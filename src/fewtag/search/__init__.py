@@ -18,5 +18,16 @@ from fewtag.search.index import BuildReport, build_index
 from fewtag.search.persist import SearchIndex, index_folder, open_index
 from fewtag.search.searcher import Hit, Searcher, parse_issue_ref
 
-__all__ = ["BuildReport", "Encoder", "Hit", "SearchIndex", "Searcher", "build_faiss", "build_index",
-           "index_folder", "load_encoder", "open_index", "parse_issue_ref"]
+__all__ = [
+    "BuildReport",
+    "Encoder",
+    "Hit",
+    "SearchIndex",
+    "Searcher",
+    "build_faiss",
+    "build_index",
+    "index_folder",
+    "load_encoder",
+    "open_index",
+    "parse_issue_ref",
+]

@@ -30,8 +30,7 @@ from fewtag.search.persist import SearchIndex
 __all__ = ["DuplicateReport", "find_duplicate_pairs", "tune_duplicate_threshold", "DUPLICATE_LABEL"]
 
 DUPLICATE_LABEL = "duplicate"
-_REF = re.compile(
-    r"duplicate\s+(?:of|to)\s*:?\s*(?:#|https?://github\.com/[\w.-]+/[\w.-]+/issues/)(\d+)", re.I)
+_REF = re.compile(r"duplicate\s+(?:of|to)\s*:?\s*(?:#|https?://github\.com/[\w.-]+/[\w.-]+/issues/)(\d+)", re.I)
 
 
 @dataclass
@@ -50,8 +49,9 @@ class DuplicateReport:
         return asdict(self)
 
 
-def find_duplicate_pairs(store: Store, index: SearchIndex,
-                         label: str = DUPLICATE_LABEL) -> tuple[list[int], list[tuple[int, int]]]:
+def find_duplicate_pairs(
+    store: Store, index: SearchIndex, label: str = DUPLICATE_LABEL
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Rows labelled ``label`` and the ``(duplicate_row, original_row)`` pairs named in bodies."""
     positives, pairs = [], []
     for row, key in enumerate(index.keys):
@@ -67,8 +67,9 @@ def find_duplicate_pairs(store: Store, index: SearchIndex,
     return positives, pairs
 
 
-def _best_f1(scores: np.ndarray, correct: np.ndarray, found: np.ndarray,
-             n_positive: int) -> tuple[float, float, float, float]:
+def _best_f1(
+    scores: np.ndarray, correct: np.ndarray, found: np.ndarray, n_positive: int
+) -> tuple[float, float, float, float]:
     """Threshold with the best F1 when every row with ``score >= t`` is flagged.
 
     ``correct[i]``: a flag on row ``i`` is right (precision); ``found[i]``: a flag
@@ -83,8 +84,7 @@ def _best_f1(scores: np.ndarray, correct: np.ndarray, found: np.ndarray,
     return float(scores[order][best]), float(precision[best]), float(recall[best]), float(f1[best])
 
 
-def tune_duplicate_threshold(store: Store, index: SearchIndex,
-                             label: str = DUPLICATE_LABEL) -> DuplicateReport:
+def tune_duplicate_threshold(store: Store, index: SearchIndex, label: str = DUPLICATE_LABEL) -> DuplicateReport:
     """Tune the "no match" threshold on the issues labelled ``label``; see the module docstring."""
     positives, pairs = find_duplicate_pairs(store, index, label)
     n = len(index)

@@ -58,8 +58,8 @@ def load_encoder(model_id: str | None = None, *, max_length: int = 256) -> Encod
         from fewtag.embed import get_encoder
     except ImportError as exc:
         raise MissingDependencyError(
-            "search needs the sentence encoders: pip install 'fewtag[encoders]' "
-            f"({exc})") from exc
+            f"search needs the sentence encoders: pip install 'fewtag[encoders]' ({exc})"
+        ) from exc
     from fewtag.models import DEFAULT_ENCODER
 
     return get_encoder(model_id or DEFAULT_ENCODER, max_length=max_length)

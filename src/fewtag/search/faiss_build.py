@@ -16,8 +16,17 @@ from numpy.typing import NDArray
 
 from fewtag.errors import ConfigError, MissingDependencyError
 
-__all__ = ["IVF_AUTO_MIN", "RECALL_TARGET", "IvfMode", "import_faiss", "check_ivf", "build_faiss",
-           "tune_nprobe", "recall_at_k", "exact_neighbours"]
+__all__ = [
+    "IVF_AUTO_MIN",
+    "RECALL_TARGET",
+    "IvfMode",
+    "import_faiss",
+    "check_ivf",
+    "build_faiss",
+    "tune_nprobe",
+    "recall_at_k",
+    "exact_neighbours",
+]
 
 #: ``--ivf auto`` switches to an IVF index from this many vectors on.
 IVF_AUTO_MIN = 20_000
@@ -32,8 +41,7 @@ def import_faiss() -> Any:
     try:
         import faiss
     except ImportError as exc:  # pragma: no cover - faiss is installed with the encoders extra
-        raise MissingDependencyError(
-            "faiss is needed for search: pip install 'fewtag[encoders]'") from exc
+        raise MissingDependencyError("faiss is needed for search: pip install 'fewtag[encoders]'") from exc
     return faiss
 
 
@@ -44,8 +52,7 @@ def check_ivf(ivf: str) -> IvfMode:
     return ivf  # type: ignore[return-value]
 
 
-def exact_neighbours(vectors: NDArray[np.float32], queries: NDArray[np.float32],
-                     k: int) -> NDArray[np.int64]:
+def exact_neighbours(vectors: NDArray[np.float32], queries: NDArray[np.float32], k: int) -> NDArray[np.int64]:
     """Ground-truth top-``k`` rows by inner product (``IndexFlatIP``)."""
     faiss = import_faiss()
     flat = faiss.IndexFlatIP(vectors.shape[1])
@@ -53,8 +60,16 @@ def exact_neighbours(vectors: NDArray[np.float32], queries: NDArray[np.float32],
     return flat.search(np.ascontiguousarray(queries, dtype=np.float32), k)[1]
 
 
-def tune_nprobe(index: Any, vectors: NDArray[np.float32], *, k: int = 10, n_queries: int = 500,
-                target: float = RECALL_TARGET, query_noise: float = 1.0, seed: int = 0) -> tuple[int, float]:
+def tune_nprobe(
+    index: Any,
+    vectors: NDArray[np.float32],
+    *,
+    k: int = 10,
+    n_queries: int = 500,
+    target: float = RECALL_TARGET,
+    query_noise: float = 1.0,
+    seed: int = 0,
+) -> tuple[int, float]:
     """Smallest power-of-two ``nprobe`` whose recall@k against exact reaches ``target``.
 
     Queries are sampled indexed vectors moved by Gaussian noise of norm about
@@ -86,8 +101,7 @@ def recall_at_k(found: NDArray[np.int64], truth: NDArray[np.int64]) -> float:
     return hits / (k * len(truth)) if len(truth) else 1.0
 
 
-def build_faiss(vectors: NDArray[np.float32], ivf: IvfMode = "auto", *,
-                seed: int = 0) -> tuple[Any, dict[str, Any]]:
+def build_faiss(vectors: NDArray[np.float32], ivf: IvfMode = "auto", *, seed: int = 0) -> tuple[Any, dict[str, Any]]:
     """An exact or IVF inner-product index over ``vectors``; returns ``(index, info)``."""
     check_ivf(ivf)
     faiss = import_faiss()

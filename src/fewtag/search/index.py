@@ -86,8 +86,7 @@ def _fingerprint(keys: Iterable[dict[str, Any]]) -> str:
     return h.hexdigest()[:16]
 
 
-def _reusable(folder: Path, encoder: Encoder,
-              comments: bool) -> dict[tuple[str, str], tuple[str, NDArray[np.float32]]]:
+def _reusable(folder: Path, encoder: Encoder, comments: bool) -> dict[tuple[str, str], tuple[str, NDArray[np.float32]]]:
     """``(repo, id) -> (text hash, vector)`` of a saved index built with this very encoder."""
     if not (folder / "meta.json").is_file():
         return {}
@@ -96,9 +95,13 @@ def _reusable(folder: Path, encoder: Encoder,
     except ModelFileError:  # a corrupt index is rebuilt
         return {}
     meta, max_length = prev.meta, getattr(encoder, "max_length", None)
-    if not encoder.revision or meta.get("model_id") != encoder.model_id or meta.get("revision") != encoder.revision \
-            or meta.get("max_length", max_length) != max_length \
-            or bool(meta.get("comments")) != comments:
+    if (
+        not encoder.revision
+        or meta.get("model_id") != encoder.model_id
+        or meta.get("revision") != encoder.revision
+        or meta.get("max_length", max_length) != max_length
+        or bool(meta.get("comments")) != comments
+    ):
         return {}
     return {(k["repo"], str(k["id"])): (k["hash"], prev.vectors[i]) for i, k in enumerate(prev.keys)}
 
@@ -157,14 +160,16 @@ def build_index(
     folder = Path(folder) if folder is not None else index_folder(store.path)
     items = list(store.items(include_prs=include_prs))
     if not items:
-        raise InputError(f"the store {store.path} holds no issues to index; import some first "
-                         "(fewtag import / fewtag fetch)")
+        raise InputError(
+            f"the store {store.path} holds no issues to index; import some first (fewtag import / fewtag fetch)"
+        )
     with_comments = comments and store.has_table("comments")
-    texts = [item_text(it, comments=store.comment_bodies(it.repo, it.id) if with_comments else ())
-             for it in items]
+    texts = [item_text(it, comments=store.comment_bodies(it.repo, it.id) if with_comments else ()) for it in items]
     digests = [_sha256(t) for t in texts]
-    keys = [{"repo": it.repo, "id": it.id, "number": it.number, "hash": d[:20],
-             "updated_at": it.updated_at} for it, d in zip(items, digests)]
+    keys = [
+        {"repo": it.repo, "id": it.id, "number": it.number, "hash": d[:20], "updated_at": it.updated_at}
+        for it, d in zip(items, digests)
+    ]
 
     old = _reusable(folder, encoder, comments)
     vectors: list[NDArray[np.float32] | None] = []
@@ -177,16 +182,14 @@ def build_index(
     # without a revision (weights only in memory) is never checkpointed nor reused
     checkpoint = vector_key(encoder) if encoder.revision else None
     missing = [i for i, v in enumerate(vectors) if v is None]
-    saved = store.get_embeddings(*checkpoint, list(dict.fromkeys(digests[i] for i in missing))) \
-        if checkpoint else {}
+    saved = store.get_embeddings(*checkpoint, list(dict.fromkeys(digests[i] for i in missing))) if checkpoint else {}
     for i in missing:
         vectors[i] = saved.get(digests[i])
     todo = [i for i in missing if vectors[i] is None]
     n_resumed = len(missing) - len(todo)
 
-    batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
-    it_batches: Iterable[list[int]] = progress(batches, "Embedding", len(batches)) if progress \
-        else batches
+    batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
+    it_batches: Iterable[list[int]] = progress(batches, "Embedding", len(batches)) if progress else batches
     for rows in it_batches:
         emb = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)
         if emb.shape[0] != len(rows):
@@ -211,10 +214,19 @@ def build_index(
     search_index = SearchIndex(index, keys, matrix, meta)
     current = {(k["repo"], k["id"]) for k in keys}
     report = BuildReport(
-        path=str(folder), n_items=len(keys), n_embedded=len(todo), n_reused=n_reused,
-        n_removed=sum(1 for key in old if key not in current), kind=info["kind"],
-        model_id=encoder.model_id, fingerprint=meta["fingerprint"], nlist=info.get("nlist"),
-        nprobe=info.get("nprobe"), recall_at_10=info.get("recall_at_10"), n_resumed=n_resumed)
+        path=str(folder),
+        n_items=len(keys),
+        n_embedded=len(todo),
+        n_reused=n_reused,
+        n_removed=sum(1 for key in old if key not in current),
+        kind=info["kind"],
+        model_id=encoder.model_id,
+        fingerprint=meta["fingerprint"],
+        nlist=info.get("nlist"),
+        nprobe=info.get("nprobe"),
+        recall_at_10=info.get("recall_at_10"),
+        n_resumed=n_resumed,
+    )
     search_index.save(folder)
     if checkpoint:
         store.delete_embeddings(*checkpoint)  # vectors.npy holds them now
@@ -223,14 +235,21 @@ def build_index(
 
 # Names that lived in this module before it was split by job; kept importable from here.
 _MOVED = {
-    "Encoder": "fewtag.search.encoder", "load_encoder": "fewtag.search.encoder",
-    "SearchIndex": "fewtag.search.persist", "index_folder": "fewtag.search.persist",
-    "open_index": "fewtag.search.persist", "INDEX_SUFFIX": "fewtag.search.persist",
-    "Hit": "fewtag.search.searcher", "Searcher": "fewtag.search.searcher",
+    "Encoder": "fewtag.search.encoder",
+    "load_encoder": "fewtag.search.encoder",
+    "SearchIndex": "fewtag.search.persist",
+    "index_folder": "fewtag.search.persist",
+    "open_index": "fewtag.search.persist",
+    "INDEX_SUFFIX": "fewtag.search.persist",
+    "Hit": "fewtag.search.searcher",
+    "Searcher": "fewtag.search.searcher",
     "parse_issue_ref": "fewtag.search.searcher",
-    "IVF_AUTO_MIN": "fewtag.search.faiss_build", "RECALL_TARGET": "fewtag.search.faiss_build",
-    "IvfMode": "fewtag.search.faiss_build", "build_faiss": "fewtag.search.faiss_build",
-    "tune_nprobe": "fewtag.search.faiss_build", "recall_at_k": "fewtag.search.faiss_build",
+    "IVF_AUTO_MIN": "fewtag.search.faiss_build",
+    "RECALL_TARGET": "fewtag.search.faiss_build",
+    "IvfMode": "fewtag.search.faiss_build",
+    "build_faiss": "fewtag.search.faiss_build",
+    "tune_nprobe": "fewtag.search.faiss_build",
+    "recall_at_k": "fewtag.search.faiss_build",
     "exact_neighbours": "fewtag.search.faiss_build",
 }
 

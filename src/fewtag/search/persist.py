@@ -55,8 +55,7 @@ class SearchIndex:
         Encoder id and revision, fingerprint, index kind, duplicate threshold.
     """
 
-    def __init__(self, index: Any, keys: list[dict[str, Any]], vectors: NDArray[np.float32],
-                 meta: dict[str, Any]):
+    def __init__(self, index: Any, keys: list[dict[str, Any]], vectors: NDArray[np.float32], meta: dict[str, Any]):
         self.index = index
         self.keys = keys
         self.vectors = vectors
@@ -76,8 +75,10 @@ class SearchIndex:
             return [[] for _ in range(len(queries))]
         q = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if q.shape[1] != self.vectors.shape[1]:
-            raise InputError(f"query vectors have dimension {q.shape[1]}, the index "
-                             f"{self.vectors.shape[1]}; rebuild the index with the same encoder")
+            raise InputError(
+                f"query vectors have dimension {q.shape[1]}, the index "
+                f"{self.vectors.shape[1]}; rebuild the index with the same encoder"
+            )
         scores, rows = self.index.search(q, min(k, len(self)))
         return [[(int(r), float(s)) for r, s in zip(rr, ss) if r >= 0] for rr, ss in zip(rows, scores)]
 
@@ -115,12 +116,15 @@ class SearchIndex:
             vectors = np.load(folder / "vectors.npy", allow_pickle=False).astype(np.float32)
             index = faiss.read_index(str(folder / "index.faiss"))
         except (OSError, ValueError, RuntimeError) as exc:
-            raise ModelFileError(f"the search index at {folder} is corrupt ({exc}); "
-                                 "rebuild it with `fewtag index`") from exc
+            raise ModelFileError(
+                f"the search index at {folder} is corrupt ({exc}); rebuild it with `fewtag index`"
+            ) from exc
         if len(keys) != vectors.shape[0] or index.ntotal != len(keys):
-            raise ModelFileError(f"the search index at {folder} is inconsistent "
-                                 f"({len(keys)} ids, {vectors.shape[0]} vectors, {index.ntotal} "
-                                 "indexed); rebuild it with `fewtag index`")
+            raise ModelFileError(
+                f"the search index at {folder} is inconsistent "
+                f"({len(keys)} ids, {vectors.shape[0]} vectors, {index.ntotal} "
+                "indexed); rebuild it with `fewtag index`"
+            )
         if meta.get("kind") == "ivf" and meta.get("nprobe"):
             index.nprobe = int(meta["nprobe"])
         return cls(index, keys, vectors, meta)

@@ -66,20 +66,23 @@ class Searcher:
     >>> searcher.query("load_dataset hangs", k=5)    # doctest: +SKIP
     """
 
-    def __init__(self, store: Store, encoder: Encoder | None = None, *,
-                 index: SearchIndex | None = None):
+    def __init__(self, store: Store, encoder: Encoder | None = None, *, index: SearchIndex | None = None):
         self.store = store
         self.index = index if index is not None else open_index(store.path)
         meta = self.index.meta
         if encoder is None:
             encoder = load_encoder(meta.get("model_id"), max_length=meta.get("max_length") or 256)
         if encoder.model_id != meta.get("model_id"):
-            raise ConfigError(f"the index was built with {meta.get('model_id')!r}, the query "
-                              f"encoder is {encoder.model_id!r}; rebuild with `fewtag index --model`")
+            raise ConfigError(
+                f"the index was built with {meta.get('model_id')!r}, the query "
+                f"encoder is {encoder.model_id!r}; rebuild with `fewtag index --model`"
+            )
         if meta.get("revision") and encoder.revision != meta["revision"]:
-            raise ConfigError(f"the index was built with revision {meta['revision']} of "
-                              f"{encoder.model_id!r}, but its weights are now revision "
-                              f"{encoder.revision}; rebuild the index with `fewtag index`")
+            raise ConfigError(
+                f"the index was built with revision {meta['revision']} of "
+                f"{encoder.model_id!r}, but its weights are now revision "
+                f"{encoder.revision}; rebuild the index with `fewtag index`"
+            )
         self.encoder = encoder
 
     @property
@@ -92,9 +95,17 @@ class Searcher:
         for row, score in pairs:
             key = self.index.keys[row]
             item = self.store.get_item(key["repo"], key["id"])
-            hits.append(Hit(repo=key["repo"], id=str(key["id"]), number=key.get("number"),
-                            title=item.title if item else "", score=score,
-                            url=item.url if item else None, labels=item.labels if item else []))
+            hits.append(
+                Hit(
+                    repo=key["repo"],
+                    id=str(key["id"]),
+                    number=key.get("number"),
+                    title=item.title if item else "",
+                    score=score,
+                    url=item.url if item else None,
+                    labels=item.labels if item else [],
+                )
+            )
         return hits
 
     def query_many(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
@@ -117,12 +128,11 @@ class Searcher:
         """Nearest issues to a stored issue, itself excluded."""
         row = self.index.position(repo, item_id)
         if row is not None:
-            vec = self.index.vectors[row:row + 1]
+            vec = self.index.vectors[row : row + 1]
         else:
             item = self.store.get_item(repo, item_id)
             if item is None:
-                raise InputError(f"{repo}#{item_id} is not in the store {self.store.path}; "
-                                 "fetch or import it first")
+                raise InputError(f"{repo}#{item_id} is not in the store {self.store.path}; fetch or import it first")
             vec = np.asarray(self.encoder.encode([item.text]), dtype=np.float32)
         pairs = self.index.search(vec, k + 1)[0]
         pairs = [(r, s) for r, s in pairs if r != row][:k]

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from fewtag import __version__
+from fewtag._version import __version__
 from fewtag.service.batcher import MicroBatcher
 from fewtag.service.deps import ServiceState
 from fewtag.service.metrics import Metrics
@@ -35,11 +35,10 @@ def load_service_model(model: str | None, encoder_backend: str | None = None) ->
     an :class:`~fewtag.errors.InputError` for a backend the method does not take.
     """
     from fewtag.errors import ModelFileError
-    from fewtag.methods import load_tagger
+    from fewtag.registry import load_tagger
 
     if not model:
-        raise ModelFileError("no model to serve: pass a model folder (fewtag serve MODEL) "
-                             "or set FEWTAG_MODEL")
+        raise ModelFileError("no model to serve: pass a model folder (fewtag serve MODEL) or set FEWTAG_MODEL")
     tagger = load_tagger(model, encoder_backend=encoder_backend)
     # one prediction loads the encoder (and exports it for the onnx backends) before the
     # service reports ready, and fails start-up if it cannot be loaded
@@ -125,30 +124,37 @@ def create_app(
     def process(job: IssueJob, deadline: float) -> dict[str, Any]:
         """Predict for one delivery's issue and write the labels back (the worker's job)."""
         run = current_settings()
-        text = state.tagger.text_of(job.record(), f"delivery {job.delivery}")[:run.max_text_chars]
+        text = state.tagger.text_of(job.record(), f"delivery {job.delivery}")[: run.max_text_chars]
         assert state.batcher is not None and state.writer is not None
-        [(labels, scores, _)] = state.batcher.submit([text]).result(
-            timeout=max(0.1, deadline - time.monotonic()))
+        [(labels, scores, _)] = state.batcher.submit([text]).result(timeout=max(0.1, deadline - time.monotonic()))
         plan = plan_labels(job.repo, job.number, job.labels, labels, scores)
         dry_run = run.dry_run or not state.can_write
         actions = state.writer.apply(plan, dry_run=dry_run, timeout=max(0.1, deadline - time.monotonic()))
         failed = [a for a in actions if a["action"] == "failed"]
         if failed:
             raise WriteBackFailed(f"GitHub did not take {[a['label'] for a in failed]}: {failed[0]['reason']}")
-        return {"status": "planned" if dry_run else "applied", "repo": job.repo, "number": job.number,
-                "labels": labels, "dry_run": dry_run,
-                "added": [a["label"] for a in actions if a["action"] == "added"], "actions": actions}
+        return {
+            "status": "planned" if dry_run else "applied",
+            "repo": job.repo,
+            "number": job.number,
+            "labels": labels,
+            "dry_run": dry_run,
+            "added": [a["label"] for a in actions if a["action"] == "added"],
+            "actions": actions,
+        }
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model = tagger if tagger is not None else load_service_model(settings.model,
-                                                                      settings.encoder_backend)
+        model = tagger if tagger is not None else load_service_model(settings.model, settings.encoder_backend)
         state.tagger = model
         state.model_id = settings.model or getattr(model, "name", "model")
         metrics.set_model(str(state.model_id), str(getattr(model, "name", "")))
-        state.batcher = MicroBatcher(make_predict_fn(model), max_batch=settings.batch_max_size,
-                                     max_wait=settings.batch_max_wait_ms / 1000.0,
-                                     on_batch=metrics.batch).start()
+        state.batcher = MicroBatcher(
+            make_predict_fn(model),
+            max_batch=settings.batch_max_size,
+            max_wait=settings.batch_max_wait_ms / 1000.0,
+            on_batch=metrics.batch,
+        ).start()
         writer_store = None
         if settings.store:
             from fewtag.data.store import Store
@@ -160,17 +166,27 @@ def create_app(
             closing.append(writer_store)
             _open_search(state, encoder)
         else:
-            state.search_error = "search is not configured: start the server with --store DB " \
-                                 "(or set FEWTAG_STORE) after building its index with `fewtag index`"
-        state.deliveries = DeliveryLog(state.store, max_size=settings.delivery_memory,
-                                       lock=state.store_lock)
+            state.search_error = (
+                "search is not configured: start the server with --store DB "
+                "(or set FEWTAG_STORE) after building its index with `fewtag index`"
+            )
+        state.deliveries = DeliveryLog(state.store, max_size=settings.delivery_memory, lock=state.store_lock)
         token = settings.github_token.get_secret_value() if settings.github_token else None
-        state.writer = writer if writer is not None else GitHubLabelWriter(
-            token, settings.github_api_url, writer_store, str(state.model_id))
+        state.writer = (
+            writer
+            if writer is not None
+            else GitHubLabelWriter(token, settings.github_api_url, writer_store, str(state.model_id))
+        )
         state.can_write = writer is not None or token is not None
-        state.worker = WriteBackWorker(process, state.deliveries, max_queue=settings.webhook_queue,
-                                       attempts=settings.webhook_attempts, budget=settings.webhook_budget_s,
-                                       on_outcome=metrics.webhook, on_size=metrics.queue_size).start()
+        state.worker = WriteBackWorker(
+            process,
+            state.deliveries,
+            max_queue=settings.webhook_queue,
+            attempts=settings.webhook_attempts,
+            budget=settings.webhook_budget_s,
+            on_outcome=metrics.webhook,
+            on_size=metrics.queue_size,
+        ).start()
         pending = state.deliveries.pending()
         resumed = sum(state.worker.submit(job) for job in pending)
         if pending:

@@ -61,8 +61,14 @@ class MicroBatcher(Generic[R]):
     >>> b.stop()
     """
 
-    def __init__(self, fn: Callable[[list[str]], list[R]], *, max_batch: int = 64,
-                 max_wait: float = 0.002, on_batch: Callable[[int, float], None] | None = None):
+    def __init__(
+        self,
+        fn: Callable[[list[str]], list[R]],
+        *,
+        max_batch: int = 64,
+        max_wait: float = 0.002,
+        on_batch: Callable[[int, float], None] | None = None,
+    ):
         self.fn, self.max_batch, self.max_wait, self.on_batch = fn, max_batch, max_wait, on_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -135,7 +141,7 @@ class MicroBatcher(Generic[R]):
             self.on_batch(len(texts), seconds)
         pos = 0
         for j in jobs:
-            j.future.set_result(results[pos:pos + len(j.texts)])
+            j.future.set_result(results[pos : pos + len(j.texts)])
             pos += len(j.texts)
 
     def _run(self) -> None:
@@ -153,5 +159,3 @@ class MicroBatcher(Generic[R]):
                         j.future.set_exception(exc)
             if stopping:
                 return
-
-

@@ -14,8 +14,7 @@ from fewtag.service.metrics import Metrics
 from fewtag.service.settings import ServiceSettings, get_settings
 from fewtag.service.webhook import DeliveryLog, LabelWriter
 
-__all__ = ["ServiceState", "StateDep", "SettingsDep", "require_token", "check_token", "get_state",
-           "resolve_settings"]
+__all__ = ["ServiceState", "StateDep", "SettingsDep", "require_token", "check_token", "get_state", "resolve_settings"]
 
 
 @dataclass
@@ -63,12 +62,17 @@ def check_token(request: Request, settings: ServiceSettings) -> None:
         return
     expected = settings.api_token.get_secret_value().encode()
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer" or \
-            not hmac.compare_digest(given.strip().encode("utf-8", "replace"), expected):
+    if (
+        not expected
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(given.strip().encode("utf-8", "replace"), expected)
+    ):
         raise HTTPException(
-            status_code=401, headers={"WWW-Authenticate": "Bearer"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
             detail="A valid bearer token is required: send the header "
-                   "'Authorization: Bearer <token>' with the token set in FEWTAG_API_TOKEN.")
+            "'Authorization: Bearer <token>' with the token set in FEWTAG_API_TOKEN.",
+        )
 
 
 def require_token(request: Request, settings: SettingsDep) -> None:

@@ -29,18 +29,23 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         self.info = {"fewtag_version": "", "model": "", "method": "", **(info or {})}
         r = self.registry
-        self._model_info = Gauge("fewtag_model_info", "The model being served.",
-                                 sorted(self.info), registry=r)
-        self._requests = Counter("fewtag_requests", "HTTP requests by method, path and status.",
-                                 ("method", "path", "status"), registry=r)
-        self._latency = Histogram("fewtag_request_duration_seconds", "HTTP request latency.", ("path",),
-                                  buckets=LATENCY_BUCKETS, registry=r)
-        self._batches = Histogram("fewtag_batch_size", "Texts per model call (micro-batching).",
-                                  buckets=BATCH_BUCKETS, registry=r)
+        self._model_info = Gauge("fewtag_model_info", "The model being served.", sorted(self.info), registry=r)
+        self._requests = Counter(
+            "fewtag_requests", "HTTP requests by method, path and status.", ("method", "path", "status"), registry=r
+        )
+        self._latency = Histogram(
+            "fewtag_request_duration_seconds", "HTTP request latency.", ("path",), buckets=LATENCY_BUCKETS, registry=r
+        )
+        self._batches = Histogram(
+            "fewtag_batch_size", "Texts per model call (micro-batching).", buckets=BATCH_BUCKETS, registry=r
+        )
         self._predictions = Counter("fewtag_predictions", "Texts scored by the model.", registry=r)
-        self._webhooks = Counter("fewtag_webhook_deliveries",
-                                 "GitHub webhook deliveries by event and outcome.", ("event", "status"),
-                                 registry=r)
+        self._webhooks = Counter(
+            "fewtag_webhook_deliveries",
+            "GitHub webhook deliveries by event and outcome.",
+            ("event", "status"),
+            registry=r,
+        )
         self._queue = Gauge("fewtag_webhook_queue", "Webhook write-backs waiting or running.", registry=r)
         self._model_info.labels(**self.info).set(1)
 

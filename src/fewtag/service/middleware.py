@@ -38,8 +38,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = (f"The request body is larger than the limit of {self.max_bytes} bytes; "
-                  "send fewer or shorter items per request.")
+        detail = (
+            f"The request body is larger than the limit of {self.max_bytes} bytes; "
+            "send fewer or shorter items per request."
+        )
         declared, chunked = None, False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -62,8 +64,12 @@ class BodyLimitMiddleware:
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
             except TimeoutError:
-                await _send_json(send, 408, f"The request body did not arrive within {self.timeout:g} "
-                                 "seconds; send it at once.", close=True)
+                await _send_json(
+                    send,
+                    408,
+                    f"The request body did not arrive within {self.timeout:g} seconds; send it at once.",
+                    close=True,
+                )
                 return
             messages.append(message)
             if message["type"] != "http.request":
@@ -108,5 +114,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             path = scope.get("path", "")
-            self.metrics.request(scope.get("method", ""), path if path in self.paths else "other",
-                                 status, time.perf_counter() - start)
+            self.metrics.request(
+                scope.get("method", ""), path if path in self.paths else "other", status, time.perf_counter() - start
+            )

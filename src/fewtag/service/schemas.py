@@ -6,8 +6,18 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-__all__ = ["PredictItem", "PredictRequest", "Prediction", "PredictResponse", "SearchRequest",
-           "SearchHit", "SearchResponse", "Health", "Ready", "WebhookResult"]
+__all__ = [
+    "PredictItem",
+    "PredictRequest",
+    "Prediction",
+    "PredictResponse",
+    "SearchRequest",
+    "SearchHit",
+    "SearchResponse",
+    "Health",
+    "Ready",
+    "WebhookResult",
+]
 
 ItemId = Annotated[StrictStr | int, Field(description="The caller's id, echoed back.")]
 

@@ -57,8 +57,7 @@ def protocol_class(header_timeout: float) -> type:
 
         def _head_expired(self, heads: int) -> None:
             if self._heads == heads and not self.transport.is_closing():
-                self.logger.info("closing a connection that sent no whole request head in %g s",
-                                 header_timeout)
+                self.logger.info("closing a connection that sent no whole request head in %g s", header_timeout)
                 self.transport.close()
 
         def connection_made(self, transport: Any) -> None:
@@ -78,13 +77,17 @@ def protocol_class(header_timeout: float) -> type:
     return HeaderTimeoutH11Protocol
 
 
-def server_config(app: Any, settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000,
-                  log_level: str = "info") -> Any:
+def server_config(
+    app: Any, settings: ServiceSettings, *, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info"
+) -> Any:
     """A ``uvicorn.Config`` for ``app`` with the settings' timeouts and limits."""
     import uvicorn
 
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level,
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
         http=protocol_class(settings.header_timeout),
         timeout_keep_alive=settings.timeout_keep_alive,
         timeout_graceful_shutdown=settings.timeout_graceful_shutdown,

@@ -62,7 +62,8 @@ class ServiceSettings(BaseSettings):
     webhook_secret: SecretStr | None = None
     dry_run: bool = False
     github_token: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("FEWTAG_GITHUB_TOKEN", "GITHUB_TOKEN"))
+        default=None, validation_alias=AliasChoices("FEWTAG_GITHUB_TOKEN", "GITHUB_TOKEN")
+    )
     github_api_url: str | None = None
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_batch: int = Field(default=64, ge=1)
@@ -108,20 +109,21 @@ def check_secrets(settings: ServiceSettings) -> None:
     ...
     fewtag.errors.ConfigError: FEWTAG_API_TOKEN is set but empty; unset it or set a random value ...
     """
-    for var, secret in (("FEWTAG_API_TOKEN", settings.api_token),
-                        ("FEWTAG_WEBHOOK_SECRET", settings.webhook_secret)):
+    for var, secret in (("FEWTAG_API_TOKEN", settings.api_token), ("FEWTAG_WEBHOOK_SECRET", settings.webhook_secret)):
         if secret is None:
             continue
         value = secret.get_secret_value()
-        advice = (f"unset it or set a random value of at least {MIN_SECRET_CHARS} characters "
-                  "(e.g. `openssl rand -hex 32`)")
+        advice = (
+            f"unset it or set a random value of at least {MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 32`)"
+        )
         if not value.strip():
             what = "empty" if not value else "only whitespace"
             raise ConfigError(f"{var} is set but {what}; {advice}")
         if value != value.strip():
-            raise ConfigError(f"{var} has spaces or a newline around it; remove them (the value "
-                              "is compared exactly)")
+            raise ConfigError(f"{var} has spaces or a newline around it; remove them (the value is compared exactly)")
         if len(value) < MIN_SECRET_CHARS and not settings.allow_weak_secret:
-            raise ConfigError(f"{var} has {len(value)} characters, fewer than {MIN_SECRET_CHARS}; "
-                              f"use a longer random value (e.g. `openssl rand -hex 32`), or pass "
-                              f"--allow-weak-secret (FEWTAG_ALLOW_WEAK_SECRET=1) to accept it")
+            raise ConfigError(
+                f"{var} has {len(value)} characters, fewer than {MIN_SECRET_CHARS}; "
+                f"use a longer random value (e.g. `openssl rand -hex 32`), or pass "
+                f"--allow-weak-secret (FEWTAG_ALLOW_WEAK_SECRET=1) to accept it"
+            )

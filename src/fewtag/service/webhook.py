@@ -24,9 +24,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from fewtag.data.store import Store
 from fewtag.github.names import check_repo
 
-__all__ = ["verify_signature", "sign", "DeliveryLog", "LabelPlan", "plan_labels", "LabelWriter",
-           "GitHubLabelWriter", "HANDLED_ACTIONS", "IssuesEvent", "IssueJob", "parse_issues_event",
-           "MAX_ISSUE_NUMBER"]
+__all__ = [
+    "verify_signature",
+    "sign",
+    "DeliveryLog",
+    "LabelPlan",
+    "plan_labels",
+    "LabelWriter",
+    "GitHubLabelWriter",
+    "HANDLED_ACTIONS",
+    "IssuesEvent",
+    "IssueJob",
+    "parse_issues_event",
+    "MAX_ISSUE_NUMBER",
+]
 
 log = logging.getLogger("fewtag.service.webhook")
 HANDLED_ACTIONS = ("opened", "edited")
@@ -127,8 +138,15 @@ class IssueJob:
 
     @classmethod
     def from_event(cls, delivery: str, event: str, e: IssuesEvent) -> IssueJob:
-        return cls(delivery, event, e.repository.full_name, e.issue.number, e.issue.title,
-                   e.issue.body or "", [lab.name for lab in e.issue.labels])
+        return cls(
+            delivery,
+            event,
+            e.repository.full_name,
+            e.issue.number,
+            e.issue.title,
+            e.issue.body or "",
+            [lab.name for lab in e.issue.labels],
+        )
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -138,8 +156,15 @@ class IssueJob:
     @classmethod
     def from_json(cls, delivery: str, event: str, text: str) -> IssueJob:
         d = json.loads(text)
-        return cls(delivery, event, str(d["repo"]), int(d["number"]), str(d["title"]),
-                   str(d["body"]), [str(x) for x in d["labels"]])
+        return cls(
+            delivery,
+            event,
+            str(d["repo"]),
+            int(d["number"]),
+            str(d["title"]),
+            str(d["body"]),
+            [str(x) for x in d["labels"]],
+        )
 
     def record(self) -> dict[str, str]:
         """What ``tagger.text_of`` takes."""
@@ -161,8 +186,7 @@ class DeliveryLog:
     'done'
     """
 
-    def __init__(self, store: Store | None = None, max_size: int = 10_000,
-                 lock: threading.Lock | None = None):
+    def __init__(self, store: Store | None = None, max_size: int = 10_000, lock: threading.Lock | None = None):
         self.store, self.max_size = store, max_size
         self._memory: OrderedDict[str, tuple[str, str, str | None]] = OrderedDict()  # id -> (status, event, payload)
         self._lock = lock or threading.Lock()
@@ -198,8 +222,11 @@ class DeliveryLog:
     def pending(self) -> list[IssueJob]:
         """Received, not done deliveries (oldest first), as jobs to run again."""
         with self._lock:
-            rows = self.store.pending_deliveries() if self.store is not None else [
-                (d, ev, p) for d, (st, ev, p) in self._memory.items() if st == "received" and p]
+            rows = (
+                self.store.pending_deliveries()
+                if self.store is not None
+                else [(d, ev, p) for d, (st, ev, p) in self._memory.items() if st == "received" and p]
+            )
         jobs = []
         for delivery, event, payload in rows:
             try:
@@ -234,8 +261,9 @@ class LabelPlan:
         return asdict(self)
 
 
-def plan_labels(repo: str, number: int, current: list[str], predicted: list[str],
-                scores: dict[str, float]) -> LabelPlan:
+def plan_labels(
+    repo: str, number: int, current: list[str], predicted: list[str], scores: dict[str, float]
+) -> LabelPlan:
     """The predicted labels (already above their thresholds) the issue lacks.
 
     The writer then applies the write-back rules (e.g. never re-adding a label
@@ -253,8 +281,7 @@ class LabelWriter(Protocol):
     whole write-back, in seconds.
     """
 
-    def apply(self, plan: LabelPlan, *, dry_run: bool, timeout: float | None = None) -> list[dict[str, Any]]:
-        ...
+    def apply(self, plan: LabelPlan, *, dry_run: bool, timeout: float | None = None) -> list[dict[str, Any]]: ...
 
 
 class GitHubLabelWriter:
@@ -278,8 +305,14 @@ class GitHubLabelWriter:
         Serialises use of the store's connection with the rest of the service.
     """
 
-    def __init__(self, token: str | None, api_url: str | None = None, store: Store | None = None,
-                 model_id: str | None = None, lock: threading.Lock | None = None):
+    def __init__(
+        self,
+        token: str | None,
+        api_url: str | None = None,
+        store: Store | None = None,
+        model_id: str | None = None,
+        lock: threading.Lock | None = None,
+    ):
         self.token, self.api_url, self.model_id = token, api_url, model_id
         self.store = store if store is not None else Store(":memory:")
         self.lock = lock or threading.Lock()
@@ -291,16 +324,29 @@ class GitHubLabelWriter:
         pairs = [(lab, float(plan.scores.get(lab, 0.0))) for lab in plan.predicted]
         if dry_run or self.token is None:
             with self.lock:
-                actions = apply_to_issue(None, self.store, plan.repo, plan.number, pairs, dry_run=True,
-                                         current_labels=plan.current, model=self.model_id)
+                actions = apply_to_issue(
+                    None,
+                    self.store,
+                    plan.repo,
+                    plan.number,
+                    pairs,
+                    dry_run=True,
+                    current_labels=plan.current,
+                    model=self.model_id,
+                )
         else:
             per_request = max(0.5, min(5.0, timeout)) if timeout is not None else 5.0
-            with GitHubClient(self.token, self.api_url, timeout=per_request, max_attempts=1,
-                              max_rate_wait=0.0) as client, self.lock:
-                actions = apply_to_issue(client, self.store, plan.repo, plan.number, pairs,
-                                         current_labels=plan.current, model=self.model_id)
-        out = [{"label": a.label, "score": a.score, "action": a.action, "reason": a.reason}
-               for a in actions]
-        log.info("%s#%s: %s", plan.repo, plan.number,
-                 "; ".join(f"{a['label']} {a['action']}" for a in out) or "no labels")
+            with (
+                GitHubClient(
+                    self.token, self.api_url, timeout=per_request, max_attempts=1, max_rate_wait=0.0
+                ) as client,
+                self.lock,
+            ):
+                actions = apply_to_issue(
+                    client, self.store, plan.repo, plan.number, pairs, current_labels=plan.current, model=self.model_id
+                )
+        out = [{"label": a.label, "score": a.score, "action": a.action, "reason": a.reason} for a in actions]
+        log.info(
+            "%s#%s: %s", plan.repo, plan.number, "; ".join(f"{a['label']} {a['action']}" for a in out) or "no labels"
+        )
         return out

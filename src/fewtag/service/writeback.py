@@ -51,10 +51,18 @@ class WriteBackWorker:
         ``on_outcome(event, status)`` with ``status`` the result's ``status`` or ``"failed"``.
     """
 
-    def __init__(self, process: Process, deliveries: DeliveryLog, *, max_queue: int = 100,
-                 attempts: int = 3, budget: float = 9.0, backoff: float = 0.25,
-                 on_outcome: Callable[[str, str], None] | None = None,
-                 on_size: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        process: Process,
+        deliveries: DeliveryLog,
+        *,
+        max_queue: int = 100,
+        attempts: int = 3,
+        budget: float = 9.0,
+        backoff: float = 0.25,
+        on_outcome: Callable[[str, str], None] | None = None,
+        on_size: Callable[[int], None] | None = None,
+    ):
         self.process, self.deliveries = process, deliveries
         self.attempts, self.budget, self.backoff = max(1, attempts), budget, backoff
         self.on_outcome, self.on_size = on_outcome, on_size
@@ -136,8 +144,15 @@ class WriteBackWorker:
                 result = self.process(job, deadline)
             except Exception as exc:  # noqa: BLE001 - recorded, retried, then left pending
                 last = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-                log.warning("delivery %s (%s#%s): attempt %d/%d failed: %s", job.delivery, job.repo,
-                            job.number, attempt, self.attempts, last)
+                log.warning(
+                    "delivery %s (%s#%s): attempt %d/%d failed: %s",
+                    job.delivery,
+                    job.repo,
+                    job.number,
+                    attempt,
+                    self.attempts,
+                    last,
+                )
             else:
                 self.deliveries.done(job.delivery, result)
                 if self.on_outcome is not None:
@@ -148,7 +163,13 @@ class WriteBackWorker:
             time.sleep(wait)
             wait *= 2
         self.deliveries.failed(job.delivery, last)
-        log.error("delivery %s (%s#%s): write-back failed; it stays pending until GitHub redelivers "
-                  "it or the service restarts: %s", job.delivery, job.repo, job.number, last)
+        log.error(
+            "delivery %s (%s#%s): write-back failed; it stays pending until GitHub redelivers "
+            "it or the service restarts: %s",
+            job.delivery,
+            job.repo,
+            job.number,
+            last,
+        )
         if self.on_outcome is not None:
             self.on_outcome(job.event, "failed")

@@ -21,6 +21,10 @@ async def healthz() -> Health:
 async def readyz(state: StateDep) -> JSONResponse:
     """Readiness: the model is loaded and the batcher runs."""
     ok = state.ready and state.batcher is not None and state.batcher.alive
-    body = Ready(status="ready" if ok else "not ready", model=state.model_id,
-                 method=getattr(state.tagger, "name", None), search=state.searcher is not None)
+    body = Ready(
+        status="ready" if ok else "not ready",
+        model=state.model_id,
+        method=getattr(state.tagger, "name", None),
+        search=state.searcher is not None,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -9,9 +9,15 @@ from fewtag.service.deps import SettingsDep, StateDep
 from fewtag.service.routing import GuardedRoute
 from fewtag.service.schemas import SearchHit, SearchRequest, SearchResponse
 
-router = APIRouter(prefix="/v1", tags=["search"], route_class=GuardedRoute,
-                   responses={401: {"description": "Missing or wrong bearer token."},
-                              503: {"description": "No search index configured."}})
+router = APIRouter(
+    prefix="/v1",
+    tags=["search"],
+    route_class=GuardedRoute,
+    responses={
+        401: {"description": "Missing or wrong bearer token."},
+        503: {"description": "No search index configured."},
+    },
+)
 
 
 @router.post("/search", response_model=SearchResponse)
@@ -20,11 +26,10 @@ async def search(request: SearchRequest, state: StateDep, settings: SettingsDep)
     if state.searcher is None:
         raise HTTPException(status_code=503, detail=f"Search is unavailable: {state.search_error}.")
     if request.k > settings.max_k:
-        raise HTTPException(status_code=422, detail=(
-            f"k may be at most {settings.max_k}; got {request.k}."))
+        raise HTTPException(status_code=422, detail=(f"k may be at most {settings.max_k}; got {request.k}."))
     if not request.query.strip():
         raise HTTPException(status_code=422, detail="The search query is empty; send some text.")
-    query = request.query[:settings.max_text_chars]
+    query = request.query[: settings.max_text_chars]
 
     def run() -> list:
         with state.search_lock:
