@@ -7,8 +7,8 @@ import pytest
 
 from fewtag import get_method
 from fewtag.errors import ConfigError, UnknownMethodError
-from fewtag.registry import load_tagger
 from fewtag.methods.ensemble import EnsembleTagger, simplex_grid, text_view
+from fewtag.registry import load_tagger
 
 TOPICS = {
     "bug": "crash error traceback fails broken",

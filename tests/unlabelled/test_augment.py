@@ -8,8 +8,7 @@ import pytest
 from fewtag.augment import available_augmenters, get_augmenter
 from fewtag.errors import ConfigError
 from fewtag.methods.augmented import AugmentedTagger, augmented_spec
-from fewtag.registry import load_tagger
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 
 from .conftest import BUG, FEATURE
 

@@ -1,7 +1,8 @@
 """Domain adaptation: continued pretraining of an encoder on unlabelled texts.
 
 >>> from fewtag.adapt import adapt, read_texts  # doctest: +SKIP
->>> adapt(read_texts("data/hf"), "sentence-transformers/all-MiniLM-L6-v2", "models/minilm-da", steps=300)  # doctest: +SKIP
+>>> adapt(read_texts("data/hf"), "sentence-transformers/all-MiniLM-L6-v2",  # doctest: +SKIP
+...       "models/minilm-da", steps=300)
 
 The output folder is a model checkpoint that ``knn``, ``embed-logreg``,
 ``setfit`` and ``finetune`` take as ``model=DIR``.

@@ -27,8 +27,8 @@ def predict_command(
     """Predict labels: one JSON line {"id", "labels", "scores", "abstained"} per input, in order."""
     import sys
 
-    from fewtag.registry import load_tagger
     from fewtag.pipeline import open_input, predict_records, read_predict_input
+    from fewtag.registry import load_tagger
 
     tagger = load_tagger(model, encoder_backend=encoder_backend)
     stream, name = open_input(source)
