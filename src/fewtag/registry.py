@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from fewtag.errors import ConfigError, InputError, ModelFileError, UnknownMethodError
+from fewtag.errors import ConfigError, UnknownMethodError
 
 if TYPE_CHECKING:
     from fewtag.methods.base import BaseTagger
@@ -157,51 +157,22 @@ def create(
 
 
 def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
-    """Load any saved model folder.
+    """Load any saved model folder: the method named in its ``fewtag.json`` loads it.
 
     Parameters
     ----------
     path : str or Path
     encoder_backend : str, optional
-        Run the model's sentence encoder on this backend instead of the one it
-        was trained with (e.g. ``"onnx-int8"`` for serving); see
-        :data:`fewtag.embed.encoder.BACKENDS`.
+        See :meth:`fewtag.methods.base.BaseTagger.load`.
 
     Raises
     ------
     ModelFileError
         The folder or its ``fewtag.json`` is missing, corrupt or inconsistent.
-    InputError
-        ``encoder_backend`` is given for a method without a choice of backend.
+    UnknownMethodError
+        The method it names is not installed.
     """
     from fewtag.methods.base import read_model_meta
 
-    path = Path(path)
     meta = read_model_meta(path)
-    cls = get_method(meta["method"])
-    params = dict(meta.get("params", {}))
-    if encoder_backend is not None:
-        if "backend" not in method_parameters(cls):
-            raise InputError(
-                f"method {cls.name} has no encoder backend to choose (knn, embed-logreg and zero-shot-embed have)"
-            )
-        from fewtag.embed.encoder import check_backend
-
-        params["backend"] = check_backend(encoder_backend)
-    unknown = sorted(set(params) - method_parameters(cls))
-    if unknown:
-        raise ModelFileError(
-            f"{path}: fewtag.json has parameters {', '.join(unknown)} that method "
-            f"{cls.name} does not take (written by another fewtag version?)"
-        )
-    try:
-        tagger = cls(**params)
-    except (ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: fewtag.json is corrupt: {exc}") from exc
-    tagger._restore_meta(meta)
-    try:
-        tagger._load_weights(path)
-    except Exception as exc:  # safetensors, torch and JSON readers raise their own types
-        raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
-    tagger.fitted_ = True
-    return tagger
+    return get_method(meta["method"]).load(path, encoder_backend=encoder_backend)

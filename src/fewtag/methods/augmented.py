@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag.labels import indicator_to_labels
-from fewtag.methods.base import BaseTagger, load_tagger
-from fewtag.registry import create, get_method, register
+from fewtag.methods.base import BaseTagger
+from fewtag.registry import create, get_method, load_tagger, register
 
 __all__ = ["AugmentedTagger", "augmented_spec"]
 
@@ -31,8 +31,9 @@ def augmented_spec(
 ) -> tuple[str, dict[str, Any]]:
     """``(method, params)`` for training ``method`` with augmentation (unchanged when ``augment`` is None).
 
-    >>> augmented_spec("naive-bayes", {"alpha": 0.5}, "eda", 2)
-    ('augmented', {'base': 'naive-bayes', 'base_params': {'alpha': 0.5}, 'augment': 'eda', 'n_aug': 2, 'augment_params': {}})
+    >>> augmented_spec("naive-bayes", {"alpha": 0.5}, "eda", 2)  # doctest: +NORMALIZE_WHITESPACE
+    ('augmented', {'base': 'naive-bayes', 'base_params': {'alpha': 0.5}, 'augment': 'eda', 'n_aug': 2,
+     'augment_params': {}})
     """
     if not augment:
         return method, dict(params or {})

@@ -30,14 +30,14 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag import __version__
+from fewtag._version import __version__
 from fewtag.data.text import TextSpec
 from fewtag.decision import DecisionRule, DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError, InputError, ModelFileError, NotFittedError, TaggerError
 from fewtag.io import atomic_dir, read_json, write_json
 from fewtag.labels import LabelInput, binarize, check_texts, is_multi_label, to_label_sets
 
-__all__ = ["BaseTagger", "META_FILE", "clone", "load_tagger", "read_model_meta"]
+__all__ = ["BaseTagger", "META_FILE", "clone", "read_model_meta"]
 
 META_FILE = "fewtag.json"
 FORMAT_VERSION = 1
@@ -321,9 +321,60 @@ class BaseTagger(ABC):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> BaseTagger:
-        """Load a model folder written by :meth:`save` (for any method)."""
-        return load_tagger(path)
+    def load(cls, path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
+        """Load a model folder written by :meth:`save` for this method.
+
+        :func:`fewtag.registry.load_tagger` loads a folder of any method.
+
+        Parameters
+        ----------
+        path : str or Path
+        encoder_backend : str, optional
+            Run the model's sentence encoder on this backend instead of the one it
+            was trained with (e.g. ``"onnx-int8"`` for serving); see
+            :data:`fewtag.embed.encoder.BACKENDS`.
+
+        Raises
+        ------
+        ModelFileError
+            The folder or its ``fewtag.json`` is missing, corrupt or inconsistent, or
+            it holds a model of another method.
+        InputError
+            ``encoder_backend`` is given for a method without a choice of backend.
+        """
+        path = Path(path)
+        meta = read_model_meta(path)
+        if cls is BaseTagger or meta["method"] != cls.name:
+            raise ModelFileError(
+                f"{path} holds a {meta['method']} model, not {cls.name}; load it with fewtag.registry.load_tagger"
+            )
+        params = dict(meta.get("params", {}))
+        names = set(cls._param_names())
+        if encoder_backend is not None:
+            if "backend" not in names:
+                raise InputError(
+                    f"method {cls.name} has no encoder backend to choose (knn, embed-logreg and zero-shot-embed have)"
+                )
+            from fewtag.embed.encoder import check_backend
+
+            params["backend"] = check_backend(encoder_backend)
+        unknown = sorted(set(params) - names)
+        if unknown:
+            raise ModelFileError(
+                f"corrupt model folder {path}: {META_FILE} has parameters {', '.join(unknown)} "
+                f"that method {cls.name} does not take (written by another fewtag version?)"
+            )
+        try:
+            tagger = cls(**params)
+        except (ValueError, TypeError) as exc:
+            raise ModelFileError(f"corrupt model folder {path}: {META_FILE}: {exc}") from exc
+        tagger._restore_meta(meta)
+        try:
+            tagger._load_weights(path)
+        except Exception as exc:  # safetensors, torch and JSON readers raise their own types
+            raise ModelFileError(f"cannot load the weights in {path}: {exc}") from exc
+        tagger.fitted_ = True
+        return tagger
 
     def text_of_spec(self) -> TextSpec:
         """The text settings saved with this model."""
@@ -360,6 +411,7 @@ class BaseTagger(ABC):
 
     def _use_candidate(self, key: Any) -> None:
         """Adopt the candidate ``key`` of :meth:`_candidate_scores` (only called with several)."""
+        return None  # optional hook: nothing to do by default
 
     @abstractmethod
     def _fit(
@@ -378,9 +430,11 @@ class BaseTagger(ABC):
 
     def _save_weights(self, folder: Path) -> None:
         """Write learned state into ``folder`` (safetensors / JSON)."""
+        return None  # optional hook: nothing to do by default
 
     def _load_weights(self, folder: Path) -> None:
         """Read what :meth:`_save_weights` wrote."""
+        return None  # optional hook: nothing to do by default
 
     # ---------------------------------------------------------------- helpers
     def _check_fitted(self) -> None:
@@ -457,10 +511,3 @@ def read_model_meta(path: str | Path) -> dict[str, Any]:
     except (TaggerError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise bad(f"has an unusable decision rule or settings ({exc})") from None
     return meta
-
-
-def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> BaseTagger:
-    """Load any saved model folder: :func:`fewtag.registry.load_tagger`."""
-    from fewtag.registry import load_tagger as _load
-
-    return _load(path, encoder_backend=encoder_backend)

@@ -30,8 +30,8 @@ from fewtag.decision import DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError
 from fewtag.io import read_json, write_json
 from fewtag.labels import indicator_to_labels
-from fewtag.methods.base import BaseTagger, load_tagger
-from fewtag.registry import register
+from fewtag.methods.base import BaseTagger
+from fewtag.registry import load_tagger, register
 
 __all__ = ["EnsembleTagger", "VIEWS", "DEFAULT_MEMBERS", "simplex_grid", "text_view"]
 
