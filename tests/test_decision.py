@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fewtag.decision import DecisionRule, best_label_f1, tune_rule
+from fewtag.decision import DecisionRule, DecisionSpec, best_label_f1, objective_value, tune_decision, tune_rule
 from fewtag.errors import ConfigError
 
 
@@ -69,3 +69,84 @@ def test_best_label_f1_edges():
     assert best_label_f1(np.array([0.5, 0.5]), np.array([1, 1]))[1] < 0.5  # all positive: keep all
     with pytest.raises(ConfigError, match="objective"):
         tune_rule(np.eye(2), np.eye(2, dtype=int), multi_label=True, objective="weighted")
+
+
+# ------------------------------------------------------------------ DecisionSpec / tune_decision
+
+
+def _separable(seed=0, n=200):
+    rng = np.random.RandomState(seed)
+    y = (rng.rand(n, 3) < 0.35).astype(int)
+    s = np.clip(np.where(y == 1, 0.6, 0.3) + rng.normal(0, 0.15, (n, 3)), 0, 1)
+    return s, y
+
+
+def test_single_label_precision_target_is_not_ignored():
+    """A per-label floor: the best label is kept only where its tuning precision reaches the target."""
+    rng = np.random.RandomState(1)
+    y = np.eye(2, dtype=int)[rng.randint(0, 2, 300)]
+    s = np.clip(y * 0.2 + rng.rand(300, 2) * 0.8, 0, 1)
+    s = s / s.sum(axis=1, keepdims=True)
+    plain = tune_decision(s, y, multi_label=False, classes=["a", "b"])
+    strict = tune_decision(s, y, multi_label=False, classes=["a", "b"], spec={"precision_target": {"a": 0.9}})
+    assert plain.apply(s).sum(axis=1).tolist() == [1] * 300  # top-1, never abstains
+    picked = strict.apply(s)
+    assert strict.abstain and picked[:, 0].sum() < plain.apply(s)[:, 0].sum()
+    kept_a = picked[:, 0]
+    assert kept_a.any() and y[kept_a, 0].mean() >= 0.9
+    assert picked[:, 1].sum() == plain.apply(s)[:, 1].sum()  # b has no target: unchanged
+
+
+def test_per_label_targets_fix_some_labels_and_tune_the_rest():
+    s, y = _separable()
+    rule = tune_decision(s, y, multi_label=True, classes=["a", "b", "c"], spec={"precision_target": {"b": 0.95}})
+    pred = rule.apply(s)
+    assert rule.kind == "per-label" and y[pred[:, 1], 1].mean() >= 0.95
+    free = tune_decision(s, y, multi_label=True, classes=["a", "b", "c"])
+    assert pred[:, 1].sum() < free.apply(s)[:, 1].sum()
+
+
+def test_macro_objective_beats_micro_on_macro_and_vice_versa():
+    s, y = _separable(seed=3)
+    s[:, 2] *= 0.5  # one label scored on another scale: one global threshold serves it badly
+    micro = tune_decision(s, y, multi_label=True, classes=list("abc"), spec={"objective": "micro"})
+    macro = tune_decision(s, y, multi_label=True, classes=list("abc"), spec={"objective": "macro"})
+    assert objective_value(y, macro.apply(s), "macro") >= objective_value(y, micro.apply(s), "macro")
+    assert objective_value(y, micro.apply(s), "micro") >= objective_value(y, macro.apply(s), "micro") - 1e-9
+
+
+def test_top_k_and_abstain():
+    s, y = _separable()
+    top2 = tune_decision(s, y, multi_label=True, classes=list("abc"), spec={"top_k": 2})
+    assert top2.kind == "top-k" and (top2.apply(s).sum(axis=1) == 2).all()
+    never_empty = tune_decision(s, y, multi_label=True, classes=list("abc"), spec={"abstain": False})
+    assert (never_empty.apply(s).sum(axis=1) >= 1).all() and not never_empty.abstain
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ({"objective": "weighted"}, "objective must be one of"),
+        ({"precision_target": 1.5}, r"in \(0, 1\]"),
+        ({"precision_target": {"bug": "high"}}, r"in \(0, 1\]"),
+        ({"kinds": ["median"]}, "kinds must be among"),
+        ({"top_k": 0}, "top_k must be"),
+        ({"abstain": "yes"}, "abstain must be"),
+        ({"thresholds": 0.5}, "unknown decision key"),
+    ],
+)
+def test_bad_specs_are_config_errors(spec, match):
+    with pytest.raises(ConfigError, match=match):
+        DecisionSpec.from_dict(spec)
+
+
+def test_spec_round_trips_and_names_unknown_labels():
+    spec = DecisionSpec.from_dict({"objective": "macro", "precision_target": {"bug": 0.9}, "kinds": ["threshold"]})
+    assert DecisionSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(ConfigError, match="unknown label"):
+        spec.targets(["docs", "feature"])
+
+
+def test_non_finite_thresholds_are_refused():
+    with pytest.raises(ConfigError, match="finite"):
+        DecisionRule("threshold", threshold=float("nan")).check(2)

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from sklearn.metrics import precision_score
 
 from fewtag.errors import ConfigError
+from fewtag.metrics import fast_macro_f1, fast_micro_f1
 
 __all__ = [
     "DecisionRule",
@@ -235,20 +236,6 @@ class DecisionSpec:
         return spec if isinstance(spec, DecisionSpec) else cls.from_dict(spec)
 
 
-def _micro(y_true: NDArray, y_pred: NDArray) -> float:
-    """Micro F1 in plain numpy (called thousands of times while tuning)."""
-    tp = np.count_nonzero(y_pred & (y_true == 1))
-    denom = np.count_nonzero(y_pred) + np.count_nonzero(y_true)
-    return 2.0 * tp / denom if denom else 0.0
-
-
-def _macro(y_true: NDArray, y_pred: NDArray) -> float:
-    """Macro F1 over all labels in plain numpy (a label neither present nor predicted scores 0)."""
-    tp = np.count_nonzero(y_pred & (y_true == 1), axis=0)
-    denom = np.count_nonzero(y_pred, axis=0) + np.count_nonzero(y_true, axis=0)
-    return float(np.mean(np.where(denom > 0, 2.0 * tp / np.maximum(denom, 1), 0.0))) if y_true.shape[1] else 0.0
-
-
 def objective_value(y_true: NDArray, y_pred: NDArray, objective: str = "micro") -> float:
     """Micro or macro F1 of boolean predictions: the quantity a spec's tuning maximises.
 
@@ -256,7 +243,7 @@ def objective_value(y_true: NDArray, y_pred: NDArray, objective: str = "micro") 
     0.3333333333333333
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, dtype=bool)
-    return _macro(y_true, y_pred) if check_objective(objective) == "macro" else _micro(y_true, y_pred)
+    return fast_macro_f1(y_true, y_pred) if check_objective(objective) == "macro" else fast_micro_f1(y_true, y_pred)
 
 
 def check_objective(objective: str) -> str:
@@ -358,11 +345,17 @@ def tune_rule(
     if "threshold" in kinds:
         for abstain in (True, False):
             candidates.extend(DecisionRule("threshold", threshold=float(t), abstain=abstain) for t in grid)
-    best = max(candidates, key=lambda r: _micro(y_true, r.apply(scores)), default=None)
+    best = max(candidates, key=lambda r: fast_micro_f1(y_true, r.apply(scores)), default=None)
     if "per-label" in kinds:
         per = _tune_per_label(scores, y_true, grid, precision_target, start=best)
-        if best is None or _micro(y_true, per.apply(scores)) >= _micro(y_true, best.apply(scores)):
+        if best is None or fast_micro_f1(y_true, per.apply(scores)) >= fast_micro_f1(y_true, best.apply(scores)):
             best = per
+        if precision_target is None:  # each label's exact F1-best threshold can beat the grid search on micro too
+            exact = DecisionRule(
+                "per-label", thresholds=[best_label_f1(scores[:, j], y_true[:, j])[1] for j in range(scores.shape[1])]
+            )
+            if fast_micro_f1(y_true, exact.apply(scores)) > fast_micro_f1(y_true, best.apply(scores)) + 1e-12:
+                best = exact
     assert best is not None
     return best
 
@@ -391,7 +384,7 @@ def _tune_per_label(
             best_t, best_f = thresholds[j], -1.0
             for t in grid:
                 pred[:, j] = scores[:, j] >= t
-                f = _micro(y_true, pred)
+                f = fast_micro_f1(y_true, pred)
                 if f > best_f + 1e-12:
                     best_t, best_f = float(t), f
             thresholds[j] = best_t
@@ -502,7 +495,7 @@ def tune_decision(
                 best_t, best_f = thresholds[j], -1.0
                 for t in grid:
                     pred[:, j] = scores[:, j] >= t
-                    f = _micro(y_true, pred)
+                    f = fast_micro_f1(y_true, pred)
                     if f > best_f + 1e-12:
                         best_t, best_f = float(t), f
                 thresholds[j] = best_t
@@ -514,10 +507,10 @@ def _best_with_abstain(
     scores: NDArray, y_true: NDArray, grid: NDArray, kinds: tuple[str, ...], abstain: bool
 ) -> DecisionRule:
     candidates = [DecisionRule("threshold", threshold=float(t), abstain=abstain) for t in grid]
-    best = max(candidates, key=lambda r: _micro(y_true, r.apply(scores)))
+    best = max(candidates, key=lambda r: fast_micro_f1(y_true, r.apply(scores)))
     if "per-label" in kinds:
         per = _tune_per_label(scores, y_true, grid, None, start=best)
         per.abstain = abstain
-        if _micro(y_true, per.apply(scores)) >= _micro(y_true, best.apply(scores)):
+        if fast_micro_f1(y_true, per.apply(scores)) >= fast_micro_f1(y_true, best.apply(scores)):
             best = per
     return best
