@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 app = typer.Typer(
     name="fewtag",
@@ -70,9 +70,9 @@ class Spinner:
         self.description = description
         self.active = not state.quiet and console.is_terminal
         self._bar: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
-    def __enter__(self) -> Spinner:
+    def __enter__(self) -> Self:
         if self.active:
             from rich.progress import SpinnerColumn, TimeElapsedColumn
 
@@ -88,7 +88,7 @@ class Spinner:
             self._bar.stop()
 
     def show(self, text: str) -> None:
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=text)
 
 

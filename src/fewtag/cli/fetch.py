@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from fewtag.cli._app import Spinner, app, console, info, out, state
 from fewtag.data.store import DEFAULT_STORE
+
+if TYPE_CHECKING:
+    from fewtag.github.sync import FetchResult
 
 #: Shared by every command that talks to the GitHub API.
 TOKEN_ENV_OPTION = typer.Option(
@@ -25,7 +30,7 @@ class _Display(Spinner):
         super().__init__(f"{repo}: starting")
         self.repo, self.waiting = repo, False
 
-    def page(self, r) -> None:  # r: FetchResult
+    def page(self, r: FetchResult) -> None:
         quota = f"{r.rate_remaining}/{r.rate_limit}" if r.rate_remaining is not None else "?"
         self.show(
             f"{self.repo}: {r.items} items ({r.issues} issues, {r.prs} PRs), {r.comments} comments, "
