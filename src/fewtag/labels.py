@@ -60,5 +60,5 @@ def indicator_to_labels(y: NDArray, classes: Sequence[str], multi_label: bool) -
     >>> indicator_to_labels(np.array([[1, 0], [0, 1]]), ["a", "b"], multi_label=False)
     ['a', 'b']
     """
-    sets = [[classes[j] for j in np.flatnonzero(row)] for row in y]
+    sets = [[classes[int(j)] for j in np.flatnonzero(row)] for row in y]
     return sets if multi_label else [s[0] for s in sets]

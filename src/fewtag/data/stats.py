@@ -68,7 +68,7 @@ def plot_words_histogram(words: list[int], path: str | Path, title: str = "Words
     fig, ax = plt.subplots(figsize=(7, 4))
     data = np.asarray(words) + 1
     bins = np.logspace(0, np.log10(max(data.max(initial=1), 10)), 40)
-    ax.hist(data, bins=bins, color="C0", edgecolor="grey")
+    ax.hist(data, bins=bins.tolist(), color="C0", edgecolor="grey")
     ax.set_xscale("log")
     ax.set_xlabel("words (title + body), log scale")
     ax.set_ylabel("issues")

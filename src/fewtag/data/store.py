@@ -301,7 +301,7 @@ class Store:
         self._deliveries_table()
         return [
             tuple(r)
-            for r in self.conn.execute(  # type: ignore[misc]
+            for r in self.conn.execute(
                 "SELECT id, event, payload FROM webhook_deliveries WHERE status='received' "
                 "AND payload IS NOT NULL ORDER BY received_at, rowid"
             )

@@ -89,7 +89,9 @@ _EXTRA_STOP = {
 }
 
 
-def ctfidf_keywords(texts: Sequence[str], assignments: Sequence[int], n: int = 5) -> dict[int, list[str]]:
+def ctfidf_keywords(
+    texts: Sequence[str], assignments: Sequence[int] | NDArray[np.integer], n: int = 5
+) -> dict[int, list[str]]:
     """Top ``n`` class-based TF-IDF words per cluster (BERTopic's c-TF-IDF).
 
     The texts of a cluster form one document; a word scores

@@ -157,6 +157,7 @@ def plan_labels(
         texts = [tagger.text_of({"title": it.title, "body": it.body}, f"{it.repo}#{it.number}") for it in chunk]
         picks = suggest_labels(tagger, texts, min_score=min_score)  # the model's own text path
         for it, picked in zip(chunk, picks):
+            assert it.number is not None  # issues without a number were filtered out above
             plan = Plan(it.repo, int(it.number), it.title, list(it.labels), picked)
             if plan.new:
                 plans.append(plan)
