@@ -9,8 +9,8 @@ from numpy.typing import NDArray
 from safetensors.numpy import load_file, save_file
 
 from fewtag.embed.tagger import EncoderMixin
+from fewtag.methods._linear import fit_linear_head, linear_scores
 from fewtag.methods.base import BaseTagger
-from fewtag.methods.tfidf_logreg import fit_linear_head, linear_scores
 from fewtag.models import DEFAULT_ENCODER
 from fewtag.registry import register
 
@@ -48,9 +48,17 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
     [['bug']]
     """
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, C: float = 10.0,
-                 class_weight: str | None = "balanced", batch_size: int = 64, backend: str = "torch",
-                 random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        max_length: int = 256,
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        batch_size: int = 64,
+        backend: str = "torch",
+        random_state: int = 0,
+    ):
         self.model = model
         self.max_length = max_length
         self.C = C
@@ -63,16 +71,21 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
         self._record_encoder()
         x = self._embed(texts)
         self.coef_, self.intercept_ = fit_linear_head(
-            x, y, multi_label=self.multi_label_, C=self.C, class_weight=self.class_weight,
-            random_state=self.random_state)
+            x,
+            y,
+            multi_label=self.multi_label_,
+            C=self.C,
+            class_weight=self.class_weight,
+            random_state=self.random_state,
+        )
 
     def _scores(self, texts) -> NDArray[np.float64]:
-        return linear_scores(self._embed(texts), self.coef_, self.intercept_,
-                             multi_label=self.multi_label_)
+        return linear_scores(self._embed(texts), self.coef_, self.intercept_, multi_label=self.multi_label_)
 
     def _save_weights(self, folder: Path) -> None:
-        save_file({"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_},
-                  str(folder / "head.safetensors"))
+        save_file(
+            {"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_}, str(folder / "head.safetensors")
+        )
 
     def _load_weights(self, folder: Path) -> None:
         w = load_file(str(folder / "head.safetensors"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fewtag.methods._mlp import MLPHeadMixin
 from fewtag.methods.base import BaseTagger
-from fewtag.methods.self_train import MLPHeadMixin
 from fewtag.models import DEFAULT_ENCODER
 from fewtag.registry import register
 
@@ -46,11 +46,28 @@ class UDATagger(MLPHeadMixin, BaseTagger):
     random_state : int
     """
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256, augment: str = "eda",
-                 augment_params: dict | None = None, consistency: float = 1.0, temperature: float = 0.4,
-                 confidence: float = 0.6, max_unlabelled: int = 1000, hidden: int = 256,
-                 dropout: float = 0.2, steps: int = 300, lr: float = 1e-3, weight_decay: float = 1e-2,
-                 batch_size: int = 64, random_state: int = 0):
+    #: ``fewtag train FILE`` tunes on one validation fold (slow to fit k+1 times)
+    tuning = "holdout"
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        max_length: int = 256,
+        augment: str = "eda",
+        augment_params: dict | None = None,
+        consistency: float = 1.0,
+        temperature: float = 0.4,
+        confidence: float = 0.6,
+        max_unlabelled: int = 1000,
+        hidden: int = 256,
+        dropout: float = 0.2,
+        steps: int = 300,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-2,
+        batch_size: int = 64,
+        random_state: int = 0,
+    ):
         self.model = model
         self.max_length = max_length
         self.augment = augment
@@ -82,12 +99,12 @@ class UDATagger(MLPHeadMixin, BaseTagger):
             logits_a = head(at)
             if self.multi_label_:
                 target = torch.sigmoid(logits_u)
-                kl = (target * (torch.log(target + 1e-8) - f.logsigmoid(logits_a))
-                      + (1 - target) * (torch.log(1 - target + 1e-8) - f.logsigmoid(-logits_a)))
+                kl = target * (torch.log(target + 1e-8) - f.logsigmoid(logits_a)) + (1 - target) * (
+                    torch.log(1 - target + 1e-8) - f.logsigmoid(-logits_a)
+                )
                 return self.consistency * kl.sum(dim=1).mean()
             target = torch.softmax(logits_u, dim=1)
-            mask = (torch.softmax(logits_u * self.temperature, dim=1).max(dim=1).values
-                    > self.confidence).float()
+            mask = (torch.softmax(logits_u * self.temperature, dim=1).max(dim=1).values > self.confidence).float()
             if step == self.steps - 1:
                 stats["masked_fraction"].append(float(1 - mask.mean()))
             kl = (target * (torch.log(target + 1e-8) - f.log_softmax(logits_a, dim=1))).sum(dim=1)
@@ -109,7 +126,9 @@ class UDATagger(MLPHeadMixin, BaseTagger):
             augmenter = get_augmenter(self.augment, **(self.augment_params or {}))
             copies = augmenter.augment(pool, 1, rng)
             extra, stats = self._consistency_loss(self._embed(pool), self._embed(copies))
-        self.head_ = self._train_head(x, y.astype(np.float32), seed=self.random_state, class_y=y,
-                                      extra_loss=extra)
-        self.metadata_["uda"] = {"n_unlabelled": len(pool), "augment": self.augment,
-                                 "unconfident_fraction": (stats.get("masked_fraction") or [None])[-1]}
+        self.head_ = self._train_head(x, y.astype(np.float32), seed=self.random_state, class_y=y, extra_loss=extra)
+        self.metadata_["uda"] = {
+            "n_unlabelled": len(pool),
+            "augment": self.augment,
+            "unconfident_fraction": (stats.get("masked_fraction") or [None])[-1],
+        }
