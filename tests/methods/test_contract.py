@@ -108,3 +108,15 @@ def test_contract(name, multi_label, tiny_models, tmp_path):
 def test_get_params_keeps_every_constructor_argument(name):
     cls = get_method(name)
     assert set(cls().get_params()) == set(cls._param_names())
+
+
+@pytest.mark.parametrize("name", ["naive-bayes", "tfidf-logreg", "most-frequent", "augmented"])
+@pytest.mark.parametrize("multi_label", [False, True], ids=["single", "multi"])
+def test_score_columns_follow_classes_order(name, multi_label):
+    kind, extra = SETUP[name]
+    texts, labels, classes = toy_data(multi_label)
+    probe = ["crash on load", "please add a flag", "typo in the docs"]
+    a = get_method(name)(**extra).fit(texts, labels, classes=classes)
+    b = get_method(name)(**extra).fit(texts, labels, classes=classes[::-1])
+    assert b.classes_ == classes[::-1]
+    np.testing.assert_allclose(b.predict_proba(probe)[:, ::-1], a.predict_proba(probe), rtol=1e-6, atol=1e-9)
