@@ -25,7 +25,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -82,7 +82,7 @@ class BaseTagger(ABC):
         unlabelled: Sequence[str] | None = None,
         decision: DecisionSpec | Mapping[str, Any] | None = None,
         text: TextSpec | None = None,
-    ) -> BaseTagger:
+    ) -> Self:
         """Learn from labelled texts.
 
         Parameters
@@ -161,7 +161,7 @@ class BaseTagger(ABC):
         spec.targets(self.classes_)  # a target for an unknown label fails before any model loads
         self.decision_spec_ = spec
         self.text_spec_ = text if text is not None else self.text_of_spec()
-        self.metadata_ = {}
+        self.metadata_: dict[str, Any] = {}
         self._fit(texts, y, validation=val, unlabelled=list(unlabelled or []))
         self.fitted_ = True
         if val is not None:
@@ -174,7 +174,7 @@ class BaseTagger(ABC):
         y: LabelInput | NDArray,
         *,
         decision: DecisionSpec | Mapping[str, Any] | None = None,
-    ) -> BaseTagger:
+    ) -> Self:
         """Tune the decision rule (and any hyperparameter the method picks) on validation texts.
 
         Parameters
@@ -195,7 +195,7 @@ class BaseTagger(ABC):
             return self
         return self.tune_scores(self._candidate_scores(check_texts(texts)), y)
 
-    def tune_scores(self, candidates: Mapping[Any, NDArray] | NDArray, y: NDArray) -> BaseTagger:
+    def tune_scores(self, candidates: Mapping[Any, NDArray] | NDArray, y: NDArray) -> Self:
         """Tune from scores already computed (validation or out-of-fold).
 
         Parameters
@@ -287,7 +287,7 @@ class BaseTagger(ABC):
             )
         return {p: getattr(self, p) for p in self._param_names()}
 
-    def set_params(self, **params: Any) -> BaseTagger:
+    def set_params(self, **params: Any) -> Self:
         """Set constructor arguments; unknown names are a ``ConfigError`` listing the valid ones."""
         valid = self._param_names()
         unknown = sorted(set(params) - set(valid))

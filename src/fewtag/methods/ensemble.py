@@ -20,8 +20,9 @@ those given).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 from fewtag.decision import DecisionSpec, objective_value, tune_decision
 from fewtag.errors import ConfigError
 from fewtag.io import read_json, write_json
-from fewtag.labels import indicator_to_labels
+from fewtag.labels import LabelInput, indicator_to_labels
 from fewtag.methods.base import BaseTagger
 from fewtag.registry import load_tagger, register
 
@@ -205,12 +206,14 @@ class EnsembleTagger(BaseTagger):
 
     def _tune_weights(self, stacked: NDArray, y_val: NDArray) -> NDArray[np.float64]:
         """The grid weights with the best validation objective (first one on ties)."""
-        best_w, best_f = None, -1.0
+        best_w: NDArray[np.float64] | None = None
+        best_f = -1.0
         for w in simplex_grid(len(stacked), self.weight_step):
             f = self._objective_value(np.tensordot(w, stacked, axes=1), y_val)
             if f > best_f + 1e-12:
                 best_w, best_f = w, f
         self.metadata_["ensemble_valid_objective"] = round(best_f, 4)
+        assert best_w is not None  # the grid is never empty and every objective is >= 0
         return best_w
 
     def _objective_value(self, scores: NDArray, y_val: NDArray) -> float:
@@ -219,7 +222,13 @@ class EnsembleTagger(BaseTagger):
         rule = tune_decision(scores, y_val, multi_label=self.multi_label_, classes=self.classes_, spec=spec)
         return objective_value(y_val, rule.apply(scores), spec.objective)
 
-    def tune(self, texts, y, *, decision: DecisionSpec | dict[str, Any] | None = None) -> EnsembleTagger:
+    def tune(
+        self,
+        texts: Sequence[str],
+        y: LabelInput | NDArray,
+        *,
+        decision: DecisionSpec | Mapping[str, Any] | None = None,
+    ) -> Self:
         """As :meth:`BaseTagger.tune`; the validation scores computed in ``fit`` are reused once."""
         try:
             return super().tune(texts, y, decision=decision)
