@@ -109,7 +109,7 @@ def get_method(name: str) -> type[BaseTagger]:
     return _REGISTERED[name]
 
 
-def method_parameters(name_or_cls: str | type) -> set[str]:
+def method_parameters(name_or_cls: str | type[BaseTagger]) -> set[str]:
     """Names of the keyword arguments a registered method's constructor takes.
 
     >>> sorted(method_parameters("most-frequent"))

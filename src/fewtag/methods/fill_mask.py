@@ -58,6 +58,7 @@ class FillMaskTagger(BaseTagger):
     """
 
     needs_training = False
+    model_path_: Path  # set by _load_model
 
     def __init__(
         self,
@@ -131,7 +132,7 @@ class FillMaskTagger(BaseTagger):
                     logp = logp.view(len(idx), n, -1)
                     target = torch.tensor([self.label_tokens_[j] for j in cols], device=logp.device)  # (c_n, n)
                     picked = logp[:, torch.arange(n, device=logp.device)[None, :], target]  # (b, c_n, n)
-                    out[np.ix_(idx, cols)] = picked.mean(dim=-1).cpu().numpy()
+                    out[np.ix_(idx, np.asarray(cols))] = picked.mean(dim=-1).cpu().numpy()
         return out
 
     def _save_weights(self, folder: Path) -> None:

@@ -104,6 +104,7 @@ class ZeroShotNLITagger(BaseTagger):
     """
 
     needs_training = False
+    model_path_: Path  # set by _load_model
 
     def __init__(
         self,
