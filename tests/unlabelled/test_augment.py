@@ -81,6 +81,50 @@ def test_hub_translator_fails_fast_offline(monkeypatch):
         aug.augment(["crash on load"], 1, 0)
 
 
+def _tiny_seq2seq(folder):
+    """A tiny random BART with the WordPiece test tokenizer: a local seq2seq checkpoint."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from tests.utils.tiny_models import build_tokenizer
+
+    tok = build_tokenizer(folder)
+    config = transformers.BartConfig(
+        vocab_size=len(tok),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=1,
+        decoder_attention_heads=1,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.cls_token_id,
+        eos_token_id=tok.sep_token_id,
+        decoder_start_token_id=tok.cls_token_id,
+        forced_eos_token_id=tok.sep_token_id,
+    )
+    torch.manual_seed(0)
+    net = transformers.BartForConditionalGeneration(config)
+    net.generation_config.max_length = 8
+    net.save_pretrained(folder)
+    return folder
+
+
+def test_hub_translator_runs_a_local_seq2seq_model(tmp_path):
+    # transformers 5 has no "translation" pipeline: the old pipeline("translation") call raised KeyError
+    from fewtag.augment.backtranslate import BackTranslateAugmenter, HubTranslator
+
+    folder = str(_tiny_seq2seq(tmp_path / "s2s"))
+    translator = HubTranslator({"en-pt": folder, "pt-en": folder}, batch_size=2)
+    texts = ["crash on load", "the data set fails to load with an error", "please add a new feature"]
+    out = translator.translate(texts, "en", "pt")
+    assert len(out) == 3 and all(isinstance(t, str) for t in out)
+    assert out == translator.translate(texts, "en", "pt")  # greedy decoding: deterministic
+    aug = BackTranslateAugmenter(translator=translator).augment(texts[:1], 1, 0)
+    assert len(aug) == 1 and isinstance(aug[0], str)
+
+
 def test_augmented_wrapper_trains_saves_loads(tmp_path):
     texts, labels = BUG + FEATURE, ["bug"] * len(BUG) + ["feature"] * len(FEATURE)
     method, params = augmented_spec("naive-bayes", {"alpha": 0.5}, "eda", n_aug=2)

