@@ -87,7 +87,7 @@ def main() -> None:
     for backend in a.backends.split(","):
         enc = get_encoder(ENCODER, a.max_length, backend=backend)
         enc.encode([f"warm-up {i}" for i in range(16)], batch_size=a.batch_size)
-        secs, vecs = timed(lambda b: enc.encode(b, batch_size=a.batch_size), texts)
+        secs, vecs = timed(lambda b, enc=enc: enc.encode(b, batch_size=a.batch_size), texts)
         cos = (vecs * ref_vecs).sum(axis=1)
         rows.append((f"fewtag {backend}", secs, float(cos.min()), float(cos.mean())))
         print(f"{backend}: {len(texts) / secs:.1f} texts/s", file=sys.stderr, flush=True)

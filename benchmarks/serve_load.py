@@ -171,8 +171,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.pop("FEWTAG_EMBED_CACHE", None)
 
-    from fewtag.registry import load_tagger
-    from fewtag.registry import get_method
+    from fewtag.registry import get_method, load_tagger
 
     texts, labels = load_issues()
     labelled = [(t, ls) for t, ls in zip(texts, labels) if ls][: a.train]
@@ -248,7 +247,8 @@ def main() -> None:
     s_rate, b_rate = len(single) / s_sec, len(batched) / b_sec
     print(
         f"\n{a.method}: {len(labelled)} training issues, issue texts (title + body"
-        f"{'' if not kwargs else f', {a.max_length} tokens, {a.encoder_backend}'}), {a.concurrency} concurrent clients, "
+        f"{'' if not kwargs else f', {a.max_length} tokens, {a.encoder_backend}'}), "
+        f"{a.concurrency} concurrent clients, "
         f"{os.cpu_count()} CPUs, {a.client} client, load average {os.getloadavg()[0]:.1f}\n"
     )
     print("| run | requests | texts/request | errors | requests/s | texts/s | p50 ms | p95 ms | p99 ms | vs offline |")
