@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fewtag.errors import ConfigError, ModelNotFoundError
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 from fewtag.registry import get_method
 from tests.methods_hf.conftest import keyword_data
 
@@ -64,7 +64,7 @@ def test_multi_label_and_determinism(encoder_dir):
     np.testing.assert_array_equal(sa, b.predict_proba(texts))  # seeded: same on CPU
     # an epoch is judged at its best global threshold, never worse than at 0.5
     y = np.array([[lab in row for lab in a.classes_] for row in labels], dtype=int)
-    at_half = (a.predict_proba(texts) >= 0.5)
+    at_half = a.predict_proba(texts) >= 0.5
     tp = np.count_nonzero(at_half & (y == 1))
     assert a._micro_f1(texts, y) >= 2 * tp / (np.count_nonzero(at_half) + y.sum()) > 0
 
@@ -99,3 +99,74 @@ def test_missing_model_fails_fast(monkeypatch):
     with pytest.raises(ModelNotFoundError, match="not available offline.*tfidf-logreg"):
         get_method("finetune")(model="nobody/no-such-model").fit(["a", "b"], ["x", "y"])
     assert time.perf_counter() - start < 5
+
+
+# ------------------------------------------------------------------ pooling
+def _one_epoch(encoder_dir, pooling, seed=0):
+    texts, labels = keyword_data(16, seed=6)
+    kwargs = dict(model=str(encoder_dir), epochs=1, min_steps=0, pooling=pooling, random_state=seed, **FAST)
+    return get_method("finetune")(**kwargs).fit(texts, labels), texts
+
+
+def test_mean_pooling_is_the_masked_mean_of_token_embeddings(encoder_dir):
+    torch = pytest.importorskip("torch")
+    tagger, _ = _one_epoch(encoder_dir, "mean")
+    texts = ["good", "this movie was a really very good film it was"]  # 1 word vs 11: padding in the batch
+    batch = tagger._collate(tagger._tokenize(texts), [0, 1])
+    assert batch["attention_mask"][0].sum() < batch["attention_mask"][1].sum()
+    with torch.no_grad():
+        hidden = tagger.model_.encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        expected = (hidden * mask).sum(1) / mask.sum(1)
+        pooled = tagger.model_.pooled(**batch)
+        alone = tagger.model_.pooled(**tagger._collate(tagger._tokenize(texts[:1]), [0]))
+        cls = hidden[:, 0]
+    np.testing.assert_allclose(pooled.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    # masked: the short text's embedding does not change when it is padded in a batch
+    np.testing.assert_allclose(pooled[0].numpy(), alone[0].numpy(), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(pooled.numpy(), cls.numpy(), atol=1e-3)  # not [CLS]
+    # the logits are the head on that mean
+    with torch.no_grad():
+        logits = tagger.model_.classifier(pooled)
+    np.testing.assert_allclose(tagger.logits(texts), logits.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_mean_and_cls_pooling_differ_and_cls_reads_the_pooler(encoder_dir):
+    mean, texts = _one_epoch(encoder_dir, "mean")
+    cls, _ = _one_epoch(encoder_dir, "cls")
+    assert type(cls.model_).__name__ == "BertForSequenceClassification"  # [CLS] -> pooler -> head
+    assert type(mean.model_).__name__ == "MeanPoolClassifier"
+    assert not np.allclose(mean.predict_proba(texts), cls.predict_proba(texts), atol=1e-4)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_pooling_is_saved_with_the_model(encoder_dir, tmp_path, pooling):
+    import json
+
+    tagger, texts = _one_epoch(encoder_dir, pooling)
+    tagger.save(tmp_path / "ft")
+    meta = json.loads((tmp_path / "ft" / "fewtag.json").read_text())
+    assert meta["params"]["pooling"] == pooling and meta["pooling"] == pooling
+    assert (tmp_path / "ft" / "head.safetensors").is_file() == (pooling == "mean")
+    again = load_tagger(tmp_path / "ft")
+    assert again.pooling == pooling
+    np.testing.assert_array_equal(again.predict_proba(texts), tagger.predict_proba(texts))
+
+
+def test_model_saved_before_pooling_existed_loads_as_cls(encoder_dir, tmp_path):
+    import json
+
+    tagger, texts = _one_epoch(encoder_dir, "cls")
+    tagger.save(tmp_path / "ft")
+    meta_file = tmp_path / "ft" / "fewtag.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["params"]["pooling"]  # what an older fewtag wrote
+    meta_file.write_text(json.dumps(meta))
+    again = load_tagger(tmp_path / "ft")
+    assert again.pooling == "cls"
+    np.testing.assert_array_equal(again.predict_proba(texts), tagger.predict_proba(texts))
+
+
+def test_unknown_pooling_is_a_config_error(encoder_dir):
+    with pytest.raises(ConfigError, match="pooling must be one of mean, cls; got 'max'"):
+        get_method("finetune")(model=str(encoder_dir), pooling="max").fit(["a", "b"], ["x", "y"])

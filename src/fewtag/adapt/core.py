@@ -152,6 +152,7 @@ def adapt(
     except ImportError as exc:
         raise MissingDependencyError("torch is needed for adaptation: pip install 'fewtag[encoders]'") \
             from exc
+    from fewtag.methods._schedule import linear_warmup_decay
     from fewtag.models import resolve_model
 
     path = resolve_model(model, method="adapt")
@@ -167,9 +168,7 @@ def adapt(
     params = [p for p in trainer.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup))
-        if s >= warmup else (s + 1) / warmup)
+    sched = linear_warmup_decay(optimiser, warmup, steps)
     result = AdaptResult(out=str(out), model=str(model), objective=chosen, steps=steps,
                          n_train=len(train), n_held_out=len(held), seconds=0.0)
     start = time.perf_counter()

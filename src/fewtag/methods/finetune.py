@@ -1,10 +1,15 @@
 """Fine-tune a transformer encoder with a classification head (book ch. 2 and ch. 9).
 
-``AutoModelForSequenceClassification`` starts from any checkpoint (default:
-the offline MiniLM sentence encoder, whose head is new), with the label names
-in its config and the loss that suits the data: cross-entropy for
-single-label data, binary cross-entropy on sigmoids for multi-label data.
-A small torch loop (AdamW, linear decay, dynamic padding) trains it; the
+The encoder starts from any checkpoint (default: the offline MiniLM sentence
+encoder) with a new linear head, the label names in its config and the loss
+that suits the data: cross-entropy for single-label data, binary cross-entropy
+on sigmoids for multi-label data. The head reads the sentence the way the
+encoder was trained to give it: ``pooling="mean"`` (default) averages the token
+embeddings under the attention mask, as a sentence-transformers model's
+``1_Pooling`` config says; ``pooling="cls"`` is
+``AutoModelForSequenceClassification`` ([CLS] through the BERT pooler, which
+sentence-transformers training never updated; for checkpoints trained that way).
+A small torch loop (AdamW, linear warm-up and decay, dynamic padding) trains it; the
 epoch with the best validation micro-F1 is kept, and training stops after
 ``patience`` epochs without improvement. Multi-label thresholds are then
 tuned on validation by the decision rule of :class:`BaseTagger`.
@@ -23,6 +28,7 @@ from fewtag.decision import tune_rule
 from fewtag.errors import ConfigError
 from fewtag.methods._hf import length_batches, pick_device, require_transformers
 from fewtag.methods._linear import sigmoid, softmax
+from fewtag.methods._schedule import linear_warmup_decay
 from fewtag.methods.base import BaseTagger
 from fewtag.metrics import fast_micro_f1 as _micro
 from fewtag.models import DEFAULT_ENCODER, model_revision, resolve_model
@@ -31,6 +37,8 @@ from fewtag.registry import register
 __all__ = ["FineTuneTagger"]
 
 MODEL_DIR = "model"
+HEAD_FILE = "head.safetensors"
+POOLINGS = ("mean", "cls")
 
 
 @register("finetune")
@@ -54,6 +62,11 @@ class FineTuneTagger(BaseTagger):
         over several times per epoch to reach it (0: one pass per epoch).
     patience : int
         Stop after this many epochs without a better validation micro-F1.
+    pooling : {"mean", "cls"}
+        How the head reads the encoder: ``"mean"``, the attention-masked mean
+        of the token embeddings (how sentence-transformers models are trained;
+        chosen on validation, see the README), or ``"cls"``, [CLS] through the
+        pooler of ``AutoModelForSequenceClassification``. Saved with the model.
     max_length : int
         Texts are truncated to this many tokens.
     max_train_examples : int, optional
@@ -66,7 +79,8 @@ class FineTuneTagger(BaseTagger):
 
     Attributes
     ----------
-    model_ : transformers.PreTrainedModel
+    model_ : transformers.PreTrainedModel or MeanPoolClassifier
+        The network; ``model_.config`` is the encoder's config either way.
     tokenizer_ : transformers tokenizer
     best_epoch_ : int
         1-based epoch whose weights were kept.
@@ -79,11 +93,27 @@ class FineTuneTagger(BaseTagger):
     >>> tagger = FineTuneTagger(epochs=3).fit(texts, labels, validation=(vt, vl))  # doctest: +SKIP
     """
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, epochs: int = 3, lr: float = 5e-5,
-                 batch_size: int = 16, weight_decay: float = 0.01, warmup_ratio: float = 0.1,
-                 min_steps: int = 100, patience: int = 2, max_length: int = 256,
-                 max_train_examples: int | None = None,
-                 max_val_examples: int | None = None, device: str = "auto", random_state: int = 0):
+    #: ``fewtag train FILE`` tunes on one validation fold (slow to fit; picks its epoch on validation)
+    tuning = "holdout"
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        epochs: int = 3,
+        lr: float = 5e-5,
+        batch_size: int = 16,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        min_steps: int = 100,
+        patience: int = 2,
+        pooling: str = "mean",
+        max_length: int = 256,
+        max_train_examples: int | None = None,
+        max_val_examples: int | None = None,
+        device: str = "auto",
+        random_state: int = 0,
+    ):
         self.model = model
         self.epochs = epochs
         self.lr = lr
@@ -92,6 +122,7 @@ class FineTuneTagger(BaseTagger):
         self.warmup_ratio = warmup_ratio
         self.min_steps = min_steps
         self.patience = patience
+        self.pooling = pooling
         self.max_length = max_length
         self.max_train_examples = max_train_examples
         self.max_val_examples = max_val_examples
@@ -101,9 +132,13 @@ class FineTuneTagger(BaseTagger):
     # --------------------------------------------------------------- protocol
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.min_steps < 0:
-            raise ConfigError(f"finetune needs epochs >= 1, batch_size >= 1, lr > 0 and min_steps >= 0; "
-                              f"got epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, "
-                              f"min_steps={self.min_steps}")
+            raise ConfigError(
+                f"finetune needs epochs >= 1, batch_size >= 1, lr > 0 and min_steps >= 0; "
+                f"got epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}, "
+                f"min_steps={self.min_steps}"
+            )
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"finetune's pooling must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
         torch, transformers = require_transformers(self.name)
         rng = np.random.RandomState(self.random_state)
         torch.manual_seed(self.random_state)
@@ -113,27 +148,24 @@ class FineTuneTagger(BaseTagger):
             validation = _subsample(*validation, self.max_val_examples, rng)
         self.device_ = pick_device(self.device)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        problem = "multi_label_classification" if self.multi_label_ else "single_label_classification"
-        self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(
-            folder, local_files_only=True, num_labels=len(self.classes_), problem_type=problem,
-            id2label=dict(enumerate(self.classes_)),
-            label2id={c: i for i, c in enumerate(self.classes_)},
-            ignore_mismatched_sizes=True,
-        ).to(self.device_)
+        self.model_ = self._new_model(transformers, folder).to(self.device_)
         enc = self._tokenize(texts)
-        target = torch.tensor(y, dtype=torch.float32) if self.multi_label_ \
+        target = (
+            torch.tensor(y, dtype=torch.float32)
+            if self.multi_label_
             else torch.tensor(y.argmax(axis=1), dtype=torch.long)
+        )
 
         decay = [p for n, p in self.model_.named_parameters() if not _no_decay(n)]
         no_decay = [p for n, p in self.model_.named_parameters() if _no_decay(n)]
-        optim = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+        optim = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.lr,
+        )
         passes = self._passes_per_epoch(len(texts))
         steps = self.epochs * passes * math.ceil(len(texts) / self.batch_size)
         warm = int(self.warmup_ratio * steps)
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            optim, lambda s: (s + 1) / max(1, warm) if s < warm
-            else max(0.0, (steps - s) / max(1, steps - warm)))
+        sched = linear_warmup_decay(optim, warm, steps)
 
         self.history_: list[dict] = []
         best_f1, best_state, self.best_epoch_, waited, done = -1.0, None, self.epochs, 0, 0
@@ -142,13 +174,13 @@ class FineTuneTagger(BaseTagger):
             total, count = 0.0, 0
             for idx in self._batches(len(texts), passes, rng):
                 batch = self._collate(enc, idx)
-                out = self.model_(**batch, labels=target[idx].to(self.device_))
-                out.loss.backward()
+                loss = self._loss(torch, self._forward(batch), target[idx].to(self.device_))
+                loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
                 optim.step()
                 sched.step()
                 optim.zero_grad(set_to_none=True)
-                total += float(out.loss.detach()) * len(idx)
+                total += float(loss.detach()) * len(idx)
                 count += len(idx)
                 done += 1
             row = {"epoch": epoch, "steps": done, "train_loss": total / max(count, 1)}
@@ -157,8 +189,7 @@ class FineTuneTagger(BaseTagger):
                 row["val_micro_f1"] = f1
                 if f1 > best_f1 + 1e-9:
                     best_f1, self.best_epoch_, waited = f1, epoch, 0
-                    best_state = copy.deepcopy({k: v.detach().cpu() for k, v in
-                                                self.model_.state_dict().items()})
+                    best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model_.state_dict().items()})
                 else:
                     waited += 1
             self.history_.append(row)
@@ -167,9 +198,16 @@ class FineTuneTagger(BaseTagger):
         if best_state is not None:
             self.model_.load_state_dict(best_state)
         self.model_.eval()
-        self.metadata_.update({"model_id": str(self.model), "model_revision": model_revision(folder),
-                               "best_epoch": self.best_epoch_, "history": self.history_,
-                               "n_train": len(texts)})
+        self.metadata_.update(
+            {
+                "model_id": str(self.model),
+                "model_revision": model_revision(folder),
+                "best_epoch": self.best_epoch_,
+                "history": self.history_,
+                "pooling": self.pooling,
+                "n_train": len(texts),
+            }
+        )
 
     def _scores(self, texts: list[str]) -> NDArray[np.float64]:
         logits = self.logits(texts)
@@ -183,25 +221,75 @@ class FineTuneTagger(BaseTagger):
         self.model_.eval()
         with torch.inference_mode():
             for idx in length_batches([len(ids) for ids in enc["input_ids"]], self.batch_size * 2):
-                out[idx] = self.model_(**self._collate(enc, idx)).logits.float().cpu().numpy()
+                out[idx] = self._forward(self._collate(enc, idx)).float().cpu().numpy()
         return out
 
     def _save_weights(self, folder: Path) -> None:
         target = folder / MODEL_DIR
-        self.model_.save_pretrained(target, safe_serialization=True)
+        if self.pooling == "mean":  # the encoder as a plain checkpoint, the head beside it
+            from safetensors.torch import save_file
+
+            self.model_.encoder.save_pretrained(target, safe_serialization=True)
+            head = self.model_.classifier
+            save_file(
+                {"weight": head.weight.detach().cpu().contiguous(), "bias": head.bias.detach().cpu().contiguous()},
+                str(folder / HEAD_FILE),
+            )
+        else:
+            self.model_.save_pretrained(target, safe_serialization=True)
         self.tokenizer_.save_pretrained(target)
 
     def _load_weights(self, folder: Path) -> None:
         _, transformers = require_transformers(self.name)
         source = folder / MODEL_DIR
+        if not (folder / HEAD_FILE).is_file():
+            self.pooling = "cls"  # a model saved before ``pooling`` existed is a [CLS] classifier
         self.device_ = pick_device(self.device)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
-        self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(
-            source, local_files_only=True).to(self.device_).eval()
+        if self.pooling == "mean":
+            from safetensors.torch import load_file
+
+            from fewtag.methods._mean_pool import MeanPoolClassifier
+
+            encoder = transformers.AutoModel.from_pretrained(source, local_files_only=True)
+            self.model_ = MeanPoolClassifier(encoder, len(self.classes_))
+            self.model_.classifier.load_state_dict(load_file(str(folder / HEAD_FILE)))
+        else:
+            self.model_ = transformers.AutoModelForSequenceClassification.from_pretrained(source, local_files_only=True)
+        self.model_ = self.model_.to(self.device_).eval()
         self.best_epoch_ = self.metadata_.get("best_epoch")
         self.history_ = self.metadata_.get("history", [])
 
     # ---------------------------------------------------------------- helpers
+    def _new_model(self, transformers, folder: Path):
+        """The network to train: the encoder with a new head read through ``self.pooling``."""
+        problem = "multi_label_classification" if self.multi_label_ else "single_label_classification"
+        config = dict(
+            num_labels=len(self.classes_),
+            problem_type=problem,
+            id2label=dict(enumerate(self.classes_)),
+            label2id={c: i for i, c in enumerate(self.classes_)},
+        )
+        if self.pooling == "cls":
+            return transformers.AutoModelForSequenceClassification.from_pretrained(
+                folder, local_files_only=True, ignore_mismatched_sizes=True, **config
+            )
+        from fewtag.methods._mean_pool import MeanPoolClassifier
+
+        encoder = transformers.AutoModel.from_pretrained(folder, local_files_only=True, **config)
+        return MeanPoolClassifier(encoder, len(self.classes_), seed=self.random_state)
+
+    def _forward(self, batch: dict):
+        """Logits of a collated batch, shape ``(batch, n_classes)``."""
+        out = self.model_(**batch)
+        return out if self.pooling == "mean" else out.logits
+
+    def _loss(self, torch, logits, target):
+        f = torch.nn.functional
+        if self.multi_label_:
+            return f.binary_cross_entropy_with_logits(logits, target)
+        return f.cross_entropy(logits, target)
+
     def _passes_per_epoch(self, n_texts: int) -> int:
         """Passes over the training set per epoch, so that all epochs make ``min_steps``."""
         steps_per_pass = math.ceil(n_texts / self.batch_size)
@@ -212,7 +300,7 @@ class FineTuneTagger(BaseTagger):
         for _ in range(passes):
             order = rng.permutation(n_texts)
             for start in range(0, n_texts, self.batch_size):
-                yield order[start:start + self.batch_size]
+                yield order[start : start + self.batch_size]
 
     def _tokenize(self, texts: list[str]) -> dict:
         return self.tokenizer_(list(texts), truncation=True, max_length=self.max_length)

@@ -1,29 +1,38 @@
 """SetFit: contrastive fine-tuning of a sentence encoder, then a logistic head.
 
-We use **our own loop on sentence-transformers**, not the ``setfit`` library.
-setfit 1.2 does run with sentence-transformers 6.2 / transformers 5.23 (checked:
-its ``Trainer`` trains and predicts on a tiny local encoder), but:
+We run **our own loop on sentence-transformers**, not the ``setfit`` library.
+setfit 1.2 runs with our sentence-transformers / transformers (its ``Trainer``
+trains and predicts on a tiny local encoder), and its multi-label rule is ours
+(a pair is positive when the texts share at least one label). What we avoid,
+read in its source (``sampler.py``, ``trainer.py``, ``modeling.py``):
 
-* it pickles its head (``model_head.pkl``); our model folders are safetensors
-  + JSON only;
-* its pair sampler has no hard cap on the number of pairs and no multi-label
-  rule of our kind ("share at least one label"); it goes through ``datasets``
-  and the HF trainer (output folders, logging) for what is ~40 lines of torch;
-* our loop embeds the texts of a pair batch once (a big saving on CPU), is
-  seeded end to end, and can add label-name examples and a prior shift.
+* **all-pairs memory**: ``ContrastiveDataset`` walks ``np.triu_indices(n)`` --
+  all n(n+1)/2 pairs, self-pairs included -- and, with the default
+  ``sampling_strategy="oversampling"`` and no ``max_steps``, keeps every pair
+  (texts copied in dicts) before ``Dataset.from_list`` copies them again into
+  an Arrow table: quadratic in the number of labelled texts. Our sampler
+  (:mod:`fewtag.methods.setfit_sampler`) draws ``min(max_pairs, 2 *
+  num_iterations * n)`` pairs, O(pairs + n);
+* **a fixed shuffle seed**: ``shuffle_combinations`` orders the pairs with
+  ``np.random.RandomState(seed=42)`` whatever ``TrainingArguments.seed`` says, so
+  on one training set every seed trains on the same pairs in the same order;
+* **a pickled head**: ``SetFitModel.save_pretrained`` writes the scikit-learn
+  head with ``joblib.dump`` to ``model_head.pkl`` and loads it with
+  ``joblib.load``; our model folders are safetensors + JSON and never unpickle;
+* **cost per step**: its ``CosineSimilarityLoss`` runs one forward pass per
+  column (``sentence_1``, ``sentence_2``), so a text in several pairs of a batch
+  is encoded once per pair; our loop encodes the distinct texts of a pair batch
+  once, which matters on CPU. Ours also adds label-name examples and a prior shift.
 
 The algorithm is SetFit's: sample pairs of labelled texts, positive when they
 share at least one label (multi-label) or have the same label, negative when
 they share none; train the body so that the cosine of a pair matches 1 / 0
 (``CosineSimilarityLoss``, i.e. MSE on cosines); then fit logistic regression
-on the normalised embeddings of the fine-tuned body. The number of pairs is
-``min(max_pairs, 2 * num_iterations * n_texts)``; pairs are drawn by sampling
-(never by enumerating all ``n²`` of them), so memory stays bounded on large
-label sets. With no labelled texts (``fit([], [], classes=...)``) the label
-names in a few templates become the training examples; by default
-(``label_templates="always"``) they are added to real examples as well. With
-unlabelled texts, single-label heads are shifted to the label priors estimated
-on them (``adjust_priors``).
+on the normalised embeddings of the fine-tuned body. With no labelled texts
+(``fit([], [], classes=...)``) the label names in a few templates become the
+training examples; by default (``label_templates="always"``) they are added to
+real examples as well. With unlabelled texts, single-label heads are shifted to
+the label priors estimated on them (``adjust_priors``).
 """
 
 from __future__ import annotations
@@ -38,75 +47,17 @@ from safetensors.numpy import load_file, save_file
 from fewtag.embed.encoder import Encoder, load_sentence_transformer
 from fewtag.embed.tagger import EncoderMixin, label_phrase
 from fewtag.errors import ConfigError, InputError
+from fewtag.methods._linear import fit_linear_head, linear_scores
+from fewtag.methods._schedule import linear_warmup_decay
 from fewtag.methods.base import BaseTagger
-from fewtag.methods.tfidf_logreg import fit_linear_head, linear_scores
+from fewtag.methods.setfit_sampler import sample_pairs
 from fewtag.models import DEFAULT_ENCODER
 from fewtag.registry import register
 
 __all__ = ["SetFitTagger", "sample_pairs", "em_priors", "DEFAULT_TEMPLATES"]
 
-DEFAULT_TEMPLATES = ("This issue is about {label}.", "This text is about {label}.", "{label}",
-                     "It is about {label}.")
+DEFAULT_TEMPLATES = ("This issue is about {label}.", "This text is about {label}.", "{label}", "It is about {label}.")
 _BODY = "body"
-
-
-def sample_pairs(y: NDArray, n_pairs: int, rng: np.random.Generator,
-                 tries: int = 20) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
-    """Draw up to ``n_pairs`` positive/negative pairs of rows of ``y``.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n, n_classes), 0/1
-    n_pairs : int
-        Upper bound on the pairs returned (memory is O(n_pairs + n)).
-    rng : numpy Generator
-    tries : int
-        Rejection-sampling attempts per negative.
-
-    Returns
-    -------
-    a, b : ndarray of shape (p,), row indices
-    target : ndarray of shape (p,), 1.0 for a positive pair, 0.0 for a negative
-
-    Examples
-    --------
-    >>> a, b, t = sample_pairs(np.array([[1, 0], [1, 0], [0, 1], [0, 1]]), 8,
-    ...                        np.random.default_rng(0))
-    >>> len(a) == 8 and set(t.tolist()) == {0.0, 1.0}
-    True
-    """
-    y = np.asarray(y, dtype=bool)
-    n = len(y)
-    members = [np.flatnonzero(y[:, j]) for j in range(y.shape[1])]
-    a, b, t = [], [], []
-    anchors = np.flatnonzero(y.any(axis=1))
-    if len(anchors) == 0 or n < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    stalled = 0
-    while len(a) < n_pairs and stalled < 2:
-        added = len(a)
-        for i in rng.permutation(anchors):
-            if len(a) >= n_pairs:
-                break
-            # positive: a random label of i, then another text carrying it
-            lab = rng.choice(np.flatnonzero(y[i]))
-            pool = members[lab]
-            if len(pool) > 1:
-                j = pool[rng.integers(len(pool))]
-                while j == i:
-                    j = pool[rng.integers(len(pool))]
-                a.append(i), b.append(j), t.append(1.0)
-            if len(a) >= n_pairs:
-                break
-            # negative: any text sharing no label with i
-            for _ in range(tries):
-                j = int(rng.integers(n))
-                if not (y[i] & y[j]).any():
-                    a.append(i), b.append(j), t.append(0.0)
-                    break
-        stalled = stalled + 1 if len(a) == added else 0
-    return (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64),
-            np.asarray(t, dtype=np.float32))
 
 
 @register("setfit")
@@ -135,8 +86,7 @@ class SetFitTagger(EncoderMixin, BaseTagger):
     class_weight : {"balanced", None}
     label_templates : {"always", "auto", "never"}
         "always": label-name template sentences are extra training examples
-        for every label (emotion, 8 per class, seed 0: 52.7% accuracy against
-        43.2% without); "auto": only for labels that have no labelled text
+        for every label; "auto": only for labels that have no labelled text
         (all of them for a zero-label start).
     templates : tuple of str
         Sentences with a ``{label}`` field used as synthetic examples.
@@ -145,10 +95,14 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         priors of the unlabelled texts (the mean head posterior, i.e. one EM
         step of Saerens et al. 2002) and shift the head's logits from the
         training priors to them. Few-shot slices are balanced while real data
-        rarely is. Full EM overshoots with a few-shot head, which is poorly
-        calibrated (emotion, seed 0: 29% accuracy with full EM, 46% with one
-        step, 43% without).
+        rarely is. One step, not full EM: a few-shot head is poorly
+        calibrated and full EM overshoots.
     random_state : int
+
+    Notes
+    -----
+    These defaults are not yet justified by validation figures; re-deriving
+    them on validation (with a time budget) is issue 13's work.
 
     Attributes
     ----------
@@ -158,12 +112,27 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         Added to the logits (zeros unless priors were adjusted).
     """
 
-    def __init__(self, *, model: str = DEFAULT_ENCODER, max_length: int = 256,
-                 num_iterations: int = 20, max_pairs: int = 20_000, num_epochs: int = 1,
-                 batch_size: int = 64, body_learning_rate: float = 5e-5, warmup_ratio: float = 0.1,
-                 C: float = 1.0, class_weight: str | None = "balanced",
-                 label_templates: str = "always", templates: tuple[str, ...] = DEFAULT_TEMPLATES,
-                 adjust_priors: bool = True, random_state: int = 0):
+    #: ``fewtag train FILE`` tunes on one validation fold (slow to fit k+1 times)
+    tuning = "holdout"
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_ENCODER,
+        max_length: int = 256,
+        num_iterations: int = 20,
+        max_pairs: int = 20_000,
+        num_epochs: int = 1,
+        batch_size: int = 64,
+        body_learning_rate: float = 5e-5,
+        warmup_ratio: float = 0.1,
+        C: float = 1.0,
+        class_weight: str | None = "balanced",
+        label_templates: str = "always",
+        templates: tuple[str, ...] = DEFAULT_TEMPLATES,
+        adjust_priors: bool = True,
+        random_state: int = 0,
+    ):
         self.model = model
         self.max_length = max_length
         self.num_iterations = num_iterations
@@ -207,7 +176,7 @@ class SetFitTagger(EncoderMixin, BaseTagger):
             y = np.vstack([y.reshape(-1, c), np.asarray(extra_y, dtype=np.int8)])
         return texts, np.asarray(y, dtype=np.int8)
 
-    def fit(self, texts, labels, **kwargs) -> "SetFitTagger":
+    def fit(self, texts, labels, **kwargs) -> SetFitTagger:
         """As :meth:`BaseTagger.fit`; ``texts=[]``, ``labels=[]`` with ``classes=[...]``
         starts from label-name templates (zero labelled examples)."""
         texts, labels = list(texts), list(labels)
@@ -231,18 +200,29 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         n_pairs = int(min(self.max_pairs, 2 * self.num_iterations * len(texts)))
         epochs = [sample_pairs(y, n_pairs, rng) for _ in range(self.num_epochs)]
         steps = self._train_body(body, texts, epochs)
-        self.metadata_["setfit"] = {"pairs_per_epoch": int(len(epochs[0][0])) if epochs else 0,
-                                    "steps": steps, "training_texts": len(texts)}
+        self.metadata_["setfit"] = {
+            "pairs_per_epoch": int(len(epochs[0][0])) if epochs else 0,
+            "steps": steps,
+            "training_texts": len(texts),
+        }
         self._set_body(body)
         x = self._body_encoder.encode(texts, batch_size=64)
         self.coef_, self.intercept_ = fit_linear_head(
-            x, y, multi_label=self.multi_label_, C=self.C, class_weight=self.class_weight,
-            random_state=self.random_state)
+            x,
+            y,
+            multi_label=self.multi_label_,
+            C=self.C,
+            class_weight=self.class_weight,
+            random_state=self.random_state,
+        )
         self.prior_shift_ = np.zeros(len(self.classes_))
         if self.adjust_priors and not self.multi_label_ and unlabelled:
             p = self._raw_scores(unlabelled)
-            train_prior = np.full(len(self.classes_), 1.0 / len(self.classes_)) \
-                if self.class_weight == "balanced" else (y.sum(axis=0) + 1.0) / (y.sum() + len(self.classes_))
+            train_prior = (
+                np.full(len(self.classes_), 1.0 / len(self.classes_))
+                if self.class_weight == "balanced"
+                else (y.sum(axis=0) + 1.0) / (y.sum() + len(self.classes_))
+            )
             new_prior = em_priors(p, train_prior, max_iter=1)
             self.prior_shift_ = np.log(new_prior / train_prior)
             self.metadata_["estimated_priors"] = dict(zip(self.classes_, np.round(new_prior, 4).tolist()))
@@ -261,21 +241,20 @@ class SetFitTagger(EncoderMixin, BaseTagger):
             return 0
         optimizer = torch.optim.AdamW(body.parameters(), lr=self.body_learning_rate)
         warmup = max(1, int(self.warmup_ratio * total))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+        scheduler = linear_warmup_decay(optimizer, warmup, total)
         device = body.device
         prepare = getattr(body, "preprocess", None) or body.tokenize
         body.train()
         step = 0
         for a, b, t in epochs:
             for start in range(0, len(a), self.batch_size):
-                ia, ib = a[start:start + self.batch_size], b[start:start + self.batch_size]
+                ia, ib = a[start : start + self.batch_size], b[start : start + self.batch_size]
                 uniq, inv = np.unique(np.concatenate([ia, ib]), return_inverse=True)
                 features = prepare([texts[i] for i in uniq])
                 features = {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
                 emb = body(features)["sentence_embedding"]
-                ea, eb = emb[inv[:len(ia)]], emb[inv[len(ia):]]
-                target = torch.as_tensor(t[start:start + self.batch_size], device=device)
+                ea, eb = emb[inv[: len(ia)]], emb[inv[len(ia) :]]
+                target = torch.as_tensor(t[start : start + self.batch_size], device=device)
                 loss = F.mse_loss(F.cosine_similarity(ea, eb), target)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -287,20 +266,22 @@ class SetFitTagger(EncoderMixin, BaseTagger):
 
     def _set_body(self, body, path: Path | None = None) -> None:
         base = self.metadata_.get("encoder", {})
-        self._body_encoder = Encoder(f"setfit:{base.get('id', self.model)}", path or Path("."), body,
-                                     self.max_length, revision=None)  # fine-tuned: never cached
+        self._body_encoder = Encoder(
+            f"setfit:{base.get('id', self.model)}", path or Path("."), body, self.max_length, revision=None
+        )  # fine-tuned: never cached
 
     def _scores(self, texts) -> NDArray[np.float64]:
         x = self._body_encoder.encode(texts, batch_size=64)
-        return linear_scores(x, self.coef_, self.intercept_ + self.prior_shift_,
-                             multi_label=self.multi_label_)
+        return linear_scores(x, self.coef_, self.intercept_ + self.prior_shift_, multi_label=self.multi_label_)
 
     def _save_weights(self, folder: Path) -> None:
         body = self._body_encoder.model
         kwargs = {"safe_serialization": True} if _accepts_safe(body.save) else {}
         body.save(str(folder / _BODY), **kwargs)  # safetensors weights + JSON configs
-        save_file({"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_,
-                   "prior_shift": self.prior_shift_}, str(folder / "head.safetensors"))
+        save_file(
+            {"coef": np.ascontiguousarray(self.coef_), "intercept": self.intercept_, "prior_shift": self.prior_shift_},
+            str(folder / "head.safetensors"),
+        )
 
     def _load_weights(self, folder: Path) -> None:
         w = load_file(str(folder / "head.safetensors"))
@@ -309,8 +290,7 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         self._set_body(load_sentence_transformer(folder / _BODY, self.max_length), folder / _BODY)
 
 
-def em_priors(proba: NDArray, train_prior: NDArray, *, max_iter: int = 100,
-              tol: float = 1e-6) -> NDArray[np.float64]:
+def em_priors(proba: NDArray, train_prior: NDArray, *, max_iter: int = 100, tol: float = 1e-6) -> NDArray[np.float64]:
     """Label priors of unlabelled data by EM on classifier posteriors (Saerens et al. 2002).
 
     Parameters
