@@ -9,7 +9,7 @@ import pytest
 
 from fewtag import get_method
 from fewtag.errors import InputError, ModelFileError, NotFittedError
-from fewtag.methods.base import load_tagger
+from fewtag.registry import load_tagger
 
 TOPICS = {"bug": "crash error traceback fails broken", "feature": "add support option request allow",
           "docs": "readme typo documentation example guide"}

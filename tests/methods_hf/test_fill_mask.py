@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from fewtag.errors import ConfigError, ModelNotFoundError
-from fewtag.methods.base import load_tagger
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 
 TEXTS = ["i feel good", "this movie was awful", "the data set fails to load", "fix the bug"]
 

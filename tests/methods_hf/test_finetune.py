@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from fewtag.errors import ConfigError, ModelNotFoundError
-from fewtag.registry import load_tagger
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 from tests.methods_hf.conftest import keyword_data
 
 FAST = dict(lr=3e-3, batch_size=8, warmup_ratio=0.0, max_length=16)

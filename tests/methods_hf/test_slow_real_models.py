@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fewtag.methods.base import load_tagger
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 
 EMOTION = Path(__file__).resolve().parents[3] / "shared" / "data" / "emotion"
 

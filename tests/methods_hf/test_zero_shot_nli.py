@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from fewtag.errors import ConfigError, ModelNotFoundError
-from fewtag.methods.base import load_tagger
 from fewtag.methods.zero_shot_nli import nli_label_ids
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 
 TEXTS = [
     "i feel good",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fewtag.methods.base import load_tagger
 from fewtag.methods.self_train import bald
-from fewtag.registry import get_method
+from fewtag.registry import get_method, load_tagger
 
 from .conftest import BUG, FEATURE, UNLABELLED
 
