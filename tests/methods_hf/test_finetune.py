@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from fewtag.errors import ConfigError, ModelNotFoundError
+from fewtag.errors import ConfigError, ModelFileError, ModelNotFoundError
 from fewtag.registry import get_method, load_tagger
 from tests.methods_hf.conftest import keyword_data
 
@@ -159,11 +159,19 @@ def test_model_saved_before_pooling_existed_loads_as_cls(encoder_dir, tmp_path):
     tagger.save(tmp_path / "ft")
     meta_file = tmp_path / "ft" / "fewtag.json"
     meta = json.loads(meta_file.read_text())
-    del meta["params"]["pooling"]  # what an older fewtag wrote
+    del meta["params"]["pooling"], meta["pooling"]  # what an older fewtag wrote
     meta_file.write_text(json.dumps(meta))
     again = load_tagger(tmp_path / "ft")
     assert again.pooling == "cls"
     np.testing.assert_array_equal(again.predict_proba(texts), tagger.predict_proba(texts))
+
+
+def test_mean_model_without_its_head_is_a_model_file_error(encoder_dir, tmp_path):
+    tagger, _ = _one_epoch(encoder_dir, "mean")
+    tagger.save(tmp_path / "ft")
+    (tmp_path / "ft" / "head.safetensors").unlink()
+    with pytest.raises(ModelFileError, match="without its head.safetensors"):
+        load_tagger(tmp_path / "ft")
 
 
 def test_unknown_pooling_is_a_config_error(encoder_dir):

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag.decision import tune_rule
-from fewtag.errors import ConfigError
+from fewtag.errors import ConfigError, ModelFileError
 from fewtag.methods._hf import length_batches, pick_device, require_transformers
 from fewtag.methods._linear import sigmoid, softmax
 from fewtag.methods._schedule import linear_warmup_decay
@@ -242,8 +242,15 @@ class FineTuneTagger(BaseTagger):
     def _load_weights(self, folder: Path) -> None:
         _, transformers = require_transformers(self.name)
         source = folder / MODEL_DIR
-        if not (folder / HEAD_FILE).is_file():
-            self.pooling = "cls"  # a model saved before ``pooling`` existed is a [CLS] classifier
+        saved = self.metadata_.get("pooling")
+        if saved is None:  # saved before ``pooling`` existed: a [CLS] classifier
+            saved = "cls"
+        self.pooling = saved
+        if saved == "mean" and not (folder / HEAD_FILE).is_file():
+            raise ModelFileError(
+                f"{folder} is a mean-pooling finetune model without its {HEAD_FILE}: "
+                "the folder is incomplete, train it again"
+            )
         self.device_ = pick_device(self.device)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True)
         if self.pooling == "mean":
