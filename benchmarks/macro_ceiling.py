@@ -33,11 +33,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from fewtag.data.loading import load_data  # noqa: E402
-from fewtag.decision import best_label_f1  # noqa: E402
 from fewtag.errors import TaggerError  # noqa: E402
 from fewtag.eval.metrics import per_label_scores  # noqa: E402
 from fewtag.eval.settings import MethodSpec, load_bench_config, select_methods  # noqa: E402
 from fewtag.pipeline import build_tagger  # noqa: E402
+from fewtag.tuning import best_label_f1  # noqa: E402
 
 #: Title patterns for the huggingface/datasets tags that are applied unevenly.
 DEFAULT_MENTIONS = [

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from fewtag.decision import DecisionRule, DecisionSpec, best_label_f1, objective_value, tune_decision, tune_rule
+from fewtag.decision import DecisionRule, DecisionSpec
 from fewtag.errors import ConfigError
+from fewtag.tuning import best_label_f1, objective_value, tune_decision, tune_rule
 
 
 def test_rules_apply():

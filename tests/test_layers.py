@@ -26,6 +26,7 @@ LAYERS = {
     "labels": 0,
     "metrics": 0,
     "decision": 1,
+    "tuning": 1,
     "registry": 1,
     "models": 1,
     "data": 1,

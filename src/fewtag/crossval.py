@@ -33,11 +33,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag.data.text import TextSpec
-from fewtag.decision import DecisionSpec, tune_decision
+from fewtag.decision import DecisionSpec
 from fewtag.errors import InputError
 from fewtag.labels import indicator_to_labels
 from fewtag.methods.base import BaseTagger
 from fewtag.metrics import macro_f1, mean_interval, micro_f1, per_label_scores
+from fewtag.tuning import tune_decision
 
 __all__ = ["CVEstimate", "fold_count", "make_folds", "fit_with_cv", "DEFAULT_FOLDS"]
 

@@ -172,7 +172,7 @@ def load_tagger(path: str | Path, *, encoder_backend: str | None = None) -> Base
     UnknownMethodError
         The method it names is not installed.
     """
-    from fewtag.methods.base import read_model_meta
+    from fewtag.methods.model_folder import read_model_meta
 
     meta = read_model_meta(path)
     return get_method(meta["method"]).load(path, encoder_backend=encoder_backend)

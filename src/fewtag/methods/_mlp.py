@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import tune_rule
 from fewtag.embed.tagger import EncoderMixin
 from fewtag.errors import MissingDependencyError
 from fewtag.io import read_json, write_json
+from fewtag.tuning import tune_rule
 
 __all__ = ["MLPHeadMixin"]
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,15 +31,14 @@ from numpy.typing import NDArray
 
 from fewtag._version import __version__
 from fewtag.data.text import TextSpec
-from fewtag.decision import DecisionRule, DecisionSpec, objective_value, tune_decision
-from fewtag.errors import ConfigError, InputError, ModelFileError, NotFittedError, TaggerError
-from fewtag.io import atomic_dir, read_json, write_json
+from fewtag.decision import DecisionRule, DecisionSpec
+from fewtag.errors import ConfigError, InputError, ModelFileError, NotFittedError
+from fewtag.io import atomic_dir, write_json
 from fewtag.labels import LabelInput, binarize, check_texts, is_multi_label, to_label_sets
+from fewtag.methods.model_folder import FORMAT_VERSION, META_FILE, RESERVED, jsonable, read_model_meta
+from fewtag.tuning import objective_value, tune_decision
 
-__all__ = ["BaseTagger", "META_FILE", "clone", "read_model_meta"]
-
-META_FILE = "fewtag.json"
-FORMAT_VERSION = 1
+__all__ = ["BaseTagger", "clone"]
 
 
 class BaseTagger(ABC):
@@ -309,13 +307,13 @@ class BaseTagger(ABC):
                 "format_version": FORMAT_VERSION,
                 "fewtag_version": __version__,
                 "method": self.name,
-                "params": _jsonable(self.get_params()),
+                "params": jsonable(self.get_params()),
                 "classes": list(self.classes_),
                 "multi_label": self.multi_label_,
                 "decision": self.decision_.to_dict(),
                 "decision_spec": self.decision_spec_.to_dict() if hasattr(self, "decision_spec_") else None,
                 "text": self.text_of_spec().to_dict(),
-                **_jsonable(self.metadata_),
+                **jsonable(self.metadata_),
             }
             write_json(tmp / META_FILE, meta)
         return path
@@ -387,7 +385,7 @@ class BaseTagger(ABC):
         self.decision_ = DecisionRule.from_dict(meta["decision"])
         self.decision_spec_ = DecisionSpec.from_dict(meta.get("decision_spec"))
         self.text_spec_ = TextSpec.from_dict(meta["text"]) if meta.get("text") is not None else TextSpec()
-        self.metadata_ = {k: v for k, v in meta.items() if k not in _RESERVED}
+        self.metadata_ = {k: v for k, v in meta.items() if k not in RESERVED}
 
     # ------------------------------------------------------------------ hooks
     def _nothing_to_tune(self) -> bool:
@@ -446,68 +444,6 @@ class BaseTagger(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def _jsonable(value: Any) -> Any:
-    """Round-trip through JSON so numpy scalars and tuples become plain values."""
-    return json.loads(json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
-
-
-_RESERVED = {
-    "format_version",
-    "fewtag_version",
-    "method",
-    "params",
-    "classes",
-    "multi_label",
-    "decision",
-    "decision_spec",
-    "text",
-}
-
-
 def clone(tagger: BaseTagger) -> BaseTagger:
     """An unfitted copy with the same parameters (scikit-learn's ``clone``)."""
     return type(tagger)(**copy.deepcopy(tagger.get_params()))
-
-
-def read_model_meta(path: str | Path) -> dict[str, Any]:
-    """Read and check a model folder's ``fewtag.json``.
-
-    Raises
-    ------
-    ModelFileError
-        Missing folder or file, invalid JSON, or inconsistent contents (classes not
-        unique strings, a decision rule that does not fit the classes, NaN thresholds).
-    """
-    path = Path(path)
-    meta_path = path / META_FILE
-    if not path.is_dir():
-        raise ModelFileError(f"model folder {path} does not exist")
-    if not meta_path.is_file():
-        raise ModelFileError(f"{path} is not a fewtag model: {META_FILE} is missing")
-    try:
-        meta = read_json(meta_path)
-    except (ValueError, OSError) as exc:
-        raise ModelFileError(f"corrupt model folder {path}: {META_FILE} is not valid JSON ({exc})") from None
-
-    def bad(why: str) -> ModelFileError:
-        return ModelFileError(f"corrupt model folder {path}: {META_FILE} {why}")
-
-    if not isinstance(meta, dict) or not isinstance(meta.get("method"), str):
-        raise bad("names no method")
-    classes = meta.get("classes")
-    if not isinstance(classes, list) or not classes or not all(isinstance(c, str) for c in classes):
-        raise bad(f"has no list of label names (classes = {classes!r})")
-    if len(set(classes)) != len(classes):
-        raise bad("lists a label twice in classes")
-    if not isinstance(meta.get("multi_label"), bool):
-        raise bad("says neither true nor false for multi_label")
-    if not isinstance(meta.get("params", {}), dict):
-        raise bad("has params that are not a table")
-    try:
-        DecisionRule.from_dict(meta["decision"]).check(len(classes))
-        DecisionSpec.from_dict(meta.get("decision_spec"))
-        if meta.get("text") is not None:
-            TextSpec.from_dict(meta["text"])
-    except (TaggerError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise bad(f"has an unusable decision rule or settings ({exc})") from None
-    return meta

@@ -27,12 +27,13 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import DecisionSpec, objective_value, tune_decision
+from fewtag.decision import DecisionSpec
 from fewtag.errors import ConfigError
 from fewtag.io import read_json, write_json
 from fewtag.labels import LabelInput, indicator_to_labels
 from fewtag.methods.base import BaseTagger
 from fewtag.registry import load_tagger, register
+from fewtag.tuning import objective_value, tune_decision
 
 __all__ = ["EnsembleTagger", "VIEWS", "DEFAULT_MEMBERS", "simplex_grid", "text_view"]
 

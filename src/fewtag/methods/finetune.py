@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from fewtag.decision import tune_rule
 from fewtag.errors import ConfigError, ModelFileError
 from fewtag.methods._hf import length_batches, pick_device, require_transformers
 from fewtag.methods._linear import sigmoid, softmax
@@ -33,6 +32,7 @@ from fewtag.methods.base import BaseTagger
 from fewtag.metrics import fast_micro_f1 as _micro
 from fewtag.models import DEFAULT_ENCODER, model_revision, resolve_model
 from fewtag.registry import register
+from fewtag.tuning import tune_rule
 
 __all__ = ["FineTuneTagger"]
 
