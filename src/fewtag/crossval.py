@@ -185,14 +185,7 @@ def fit_with_cv(
     for i, held in enumerate(folds, 1):
         say(f"fold {i}/{len(folds)}: fitting on {len(texts) - len(held)} rows")
         train = np.setdiff1d(np.arange(len(texts)), held)
-        tagger = make().fit(
-            [texts[j] for j in train],
-            [labels[j] for j in train],
-            classes=classes,
-            multi_label=multi_label,
-            decision=decision,
-            unlabelled=unlabelled,
-        )
+        tagger = _fit_on(make(), texts, labels, train, classes, multi_label, decision, unlabelled)
         cands = tagger._candidate_scores([texts[j] for j in held])
         if oof is None:
             oof = {key: np.zeros((len(texts), len(classes))) for key in cands}
@@ -217,6 +210,30 @@ def fit_with_cv(
     return final, estimate
 
 
+def _fit_on(
+    tagger: BaseTagger,
+    texts: list[str],
+    labels: list[Any],
+    rows: NDArray,
+    classes: list[str],
+    multi_label: bool,
+    decision: DecisionSpec,
+    unlabelled: list[str] | None,
+    validation: NDArray | None = None,
+) -> BaseTagger:
+    """Fit ``tagger`` on the ``rows`` of the data (and tune on the ``validation`` rows, if given)."""
+    val = None if validation is None else ([texts[j] for j in validation], [labels[j] for j in validation])
+    return tagger.fit(
+        [texts[j] for j in rows],
+        [labels[j] for j in rows],
+        classes=classes,
+        multi_label=multi_label,
+        decision=decision,
+        unlabelled=unlabelled,
+        validation=val,
+    )
+
+
 def _chosen_candidate(tagger: BaseTagger, oof: dict[Any, NDArray]) -> NDArray:
     """The out-of-fold scores of the candidate the final tagger adopted."""
     if len(oof) == 1:
@@ -229,15 +246,7 @@ def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decisio
     held = folds[0]
     train = np.setdiff1d(np.arange(len(texts)), held)
     say(f"tuning on one validation fold ({len(held)} rows) after fitting on {len(train)}")
-    first = make().fit(
-        [texts[j] for j in train],
-        [labels[j] for j in train],
-        classes=classes,
-        multi_label=multi_label,
-        decision=decision,
-        unlabelled=unlabelled,
-        validation=([texts[j] for j in held], [labels[j] for j in held]),
-    )
+    first = _fit_on(make(), texts, labels, train, classes, multi_label, decision, unlabelled, validation=held)
     val_scores = first.predict_proba([texts[j] for j in held])
     spec = first.decision_spec()
     estimate = CVEstimate(strategy=f"holdout (1 validation fold of {len(folds)})", n_rows=len(texts))

@@ -161,9 +161,15 @@ def _tune_per_label(
             ]
             thresholds[j] = min(ok) if ok else float(grid.max()) + 1e-9
         return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
+    _ascend_micro(scores, y_true, grid, thresholds, list(range(c)))
+    return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
+
+
+def _ascend_micro(scores: NDArray, y_true: NDArray, grid: NDArray, thresholds: NDArray, free: list[int]) -> None:
+    """Coordinate ascent on micro F1 over the thresholds of the ``free`` labels (two passes, in place)."""
     pred = scores >= thresholds
     for _ in range(2):
-        for j in range(c):
+        for j in free:
             best_t, best_f = thresholds[j], -1.0
             for t in grid:
                 pred[:, j] = scores[:, j] >= t
@@ -172,7 +178,6 @@ def _tune_per_label(
                     best_t, best_f = float(t), f
             thresholds[j] = best_t
             pred[:, j] = scores[:, j] >= best_t
-    return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
 
 
 def _precision_floor(scores: NDArray, y: NDArray, grid: NDArray, target: float) -> float:
@@ -272,17 +277,7 @@ def tune_decision(
         for j in free:
             thresholds[j] = best_label_f1(scores[:, j], y_true[:, j])[1]
     elif free:
-        pred = scores >= thresholds
-        for _ in range(2):
-            for j in free:
-                best_t, best_f = thresholds[j], -1.0
-                for t in grid:
-                    pred[:, j] = scores[:, j] >= t
-                    f = fast_micro_f1(y_true, pred)
-                    if f > best_f + 1e-12:
-                        best_t, best_f = float(t), f
-                thresholds[j] = best_t
-                pred[:, j] = scores[:, j] >= best_t
+        _ascend_micro(scores, y_true, grid, thresholds, free)
     return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=abstain)
 
 
