@@ -60,13 +60,19 @@ class FineTuneTagger(BaseTagger):
     min_steps : int
         Least number of optimiser steps in all: a small training set is passed
         over several times per epoch to reach it (0: one pass per epoch).
+        Validation (huggingface/datasets, 8-issue slice, 3 seeds, mean pooling,
+        64 tokens, ``benchmarks/finetune_val.py``): micro F1 .488 with 0, .646
+        with 100.
     patience : int
         Stop after this many epochs without a better validation micro-F1.
     pooling : {"mean", "cls"}
         How the head reads the encoder: ``"mean"``, the attention-masked mean
-        of the token embeddings (how sentence-transformers models are trained;
-        chosen on validation, see the README), or ``"cls"``, [CLS] through the
-        pooler of ``AutoModelForSequenceClassification``. Saved with the model.
+        of the token embeddings (how sentence-transformers models are trained),
+        or ``"cls"``, [CLS] through the pooler of
+        ``AutoModelForSequenceClassification``. Saved with the model. Mean is
+        the default by validation (huggingface/datasets, 32-issue slice, 3
+        seeds, 30 steps, 64 tokens, ``benchmarks/finetune_val.py``): micro F1
+        .578 vs .492, macro F1 .196 vs .133, better on every seed.
     max_length : int
         Texts are truncated to this many tokens.
     max_train_examples : int, optional
