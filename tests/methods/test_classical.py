@@ -11,8 +11,11 @@ from fewtag import get_method
 from fewtag.errors import InputError, ModelFileError, NotFittedError
 from fewtag.registry import load_tagger
 
-TOPICS = {"bug": "crash error traceback fails broken", "feature": "add support option request allow",
-          "docs": "readme typo documentation example guide"}
+TOPICS = {
+    "bug": "crash error traceback fails broken",
+    "feature": "add support option request allow",
+    "docs": "readme typo documentation example guide",
+}
 
 
 def toy(n_per: int = 12, multi: bool = False):
@@ -60,8 +63,9 @@ def test_classes_missing_from_a_small_slice_get_a_column():
     only_docs = [(t, labs) for t, labs in zip(texts, labels) if labs == ["docs"]][:5]
     rows = only_bug + only_docs
     for name in ("naive-bayes", "tfidf-logreg"):
-        t = get_method(name)().fit([r[0] for r in rows], [r[1] for r in rows],
-                                   classes=["bug", "docs", "feature"], multi_label=True)
+        t = get_method(name)().fit(
+            [r[0] for r in rows], [r[1] for r in rows], classes=["bug", "docs", "feature"], multi_label=True
+        )
         scores = t.predict_proba(["add option"])
         assert scores.shape == (1, 3) and scores[0, 2] < 0.01  # never seen -> ~0
 

@@ -71,14 +71,12 @@ def test_text_truncated_prompt_kept(mlm_dir):
 def test_save_load(mlm_dir, tmp_path):
     tagger = get_method("fill-mask")(model=str(mlm_dir)).fit([], [], classes=["good", "bad"])
     tagger.save(tmp_path / "m")
-    np.testing.assert_array_equal(load_tagger(tmp_path / "m").predict_proba(TEXTS),
-                                  tagger.predict_proba(TEXTS))
+    np.testing.assert_array_equal(load_tagger(tmp_path / "m").predict_proba(TEXTS), tagger.predict_proba(TEXTS))
 
 
 def test_bad_template_and_unknown_label(mlm_dir):
     with pytest.raises(ConfigError, match="mask"):
-        get_method("fill-mask")(model=str(mlm_dir), template="{text} about").fit(
-            [], [], classes=["good", "bad"])
+        get_method("fill-mask")(model=str(mlm_dir), template="{text} about").fit([], [], classes=["good", "bad"])
     with pytest.raises(ConfigError, match="label_names"):
         get_method("fill-mask")(model=str(mlm_dir)).fit([], [], classes=["good", "zyzzyva"])
     tagger = get_method("fill-mask")(model=str(mlm_dir), label_names={"zyzzyva": "bug"})

@@ -29,5 +29,6 @@ def test_finetune_minilm_beats_the_baseline_on_emotion(tmp_path):
     majority = max(val[1].count(c) for c in set(val[1])) / len(val[1])
     assert np.mean(np.array(pred) == np.array(val[1])) > majority + 0.1
     tagger.save(tmp_path / "m")
-    np.testing.assert_allclose(load_tagger(tmp_path / "m").predict_proba(val[0][:20]),
-                               tagger.predict_proba(val[0][:20]), atol=1e-6)
+    np.testing.assert_allclose(
+        load_tagger(tmp_path / "m").predict_proba(val[0][:20]), tagger.predict_proba(val[0][:20]), atol=1e-6
+    )

@@ -28,9 +28,12 @@ CLASSES = ["good", "bad", "bug", "feature request"]
 def _pipeline(model_dir):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
-    return pipeline("zero-shot-classification",
-                    model=AutoModelForSequenceClassification.from_pretrained(model_dir),
-                    tokenizer=AutoTokenizer.from_pretrained(model_dir), device="cpu")
+    return pipeline(
+        "zero-shot-classification",
+        model=AutoModelForSequenceClassification.from_pretrained(model_dir),
+        tokenizer=AutoTokenizer.from_pretrained(model_dir),
+        device="cpu",
+    )
 
 
 def pipeline_scores(model_dir, texts, classes, multi_label, template="This example is {}."):
@@ -38,8 +41,7 @@ def pipeline_scores(model_dir, texts, classes, multi_label, template="This examp
     pipe = _pipeline(str(model_dir))
     rows = []
     for text in texts:
-        res = pipe(text, candidate_labels=classes, multi_label=multi_label,
-                   hypothesis_template=template)
+        res = pipe(text, candidate_labels=classes, multi_label=multi_label, hypothesis_template=template)
         got = dict(zip(res["labels"], res["scores"]))
         rows.append([got[c] for c in classes])
     return np.array(rows)
@@ -72,10 +74,8 @@ def test_template_and_batch_size_do_not_change_scores(nli_dir):
 
 def test_long_text_is_truncated_like_the_pipeline(nli_dir):
     long = " ".join(["good movie"] * 200)  # far beyond the tiny model's 128 tokens
-    tagger = get_method("zero-shot-nli")(model=str(nli_dir)).fit([], [], classes=CLASSES,
-                                                                 multi_label=True)
-    np.testing.assert_allclose(tagger.predict_proba([long]),
-                               pipeline_scores(nli_dir, [long], CLASSES, True), atol=1e-5)
+    tagger = get_method("zero-shot-nli")(model=str(nli_dir)).fit([], [], classes=CLASSES, multi_label=True)
+    np.testing.assert_allclose(tagger.predict_proba([long]), pipeline_scores(nli_dir, [long], CLASSES, True), atol=1e-5)
 
 
 def test_save_load_same_predictions(nli_dir, tmp_path):
@@ -88,9 +88,13 @@ def test_save_load_same_predictions(nli_dir, tmp_path):
 
 def test_validation_tunes_multi_label_rule(nli_dir):
     tagger = get_method("zero-shot-nli")(model=str(nli_dir))
-    tagger.fit([], [], classes=CLASSES, multi_label=True,
-               validation=(TEXTS, [["good"], ["bad"], ["bug"], ["bug"], ["feature request"],
-                                   [], ["good"]]))
+    tagger.fit(
+        [],
+        [],
+        classes=CLASSES,
+        multi_label=True,
+        validation=(TEXTS, [["good"], ["bad"], ["bug"], ["bug"], ["feature request"], [], ["good"]]),
+    )
     assert tagger.decision_.kind in ("top-k", "threshold", "per-label")
     assert len(tagger.predict(TEXTS)) == len(TEXTS)
 

@@ -24,29 +24,32 @@ def test_bald_is_high_when_passes_disagree():
 
 
 def test_self_train_two_rounds_end_to_end(tiny_encoder, tmp_path):
-    params = dict(model=str(tiny_encoder), max_length=32, n_iter=2, mc_passes=4, n_select=8, steps=30,
-                  random_state=0)
-    t = get_method("self-train")(**params).fit(TEXTS, LABELS, unlabelled=UNLABELLED,
-                                               validation=(TEXTS[:4] + TEXTS[-4:], LABELS[:4] + LABELS[-4:]))
+    params = dict(model=str(tiny_encoder), max_length=32, n_iter=2, mc_passes=4, n_select=8, steps=30, random_state=0)
+    t = get_method("self-train")(**params).fit(
+        TEXTS, LABELS, unlabelled=UNLABELLED, validation=(TEXTS[:4] + TEXTS[-4:], LABELS[:4] + LABELS[-4:])
+    )
     rounds = t.metadata_["self_train"]["rounds"]
     assert [r["round"] for r in rounds] == [0, 1, 2]
     assert all(0 < r["pseudo"] <= 8 for r in rounds[1:])
     assert t.metadata_["self_train"]["kept_round"] in (0, 1, 2)
     p = t.predict_proba(TEXTS)
     assert p.shape == (12, 2) and np.allclose(p.sum(axis=1), 1)
-    again = get_method("self-train")(**params).fit(TEXTS, LABELS, unlabelled=UNLABELLED,
-                                                   validation=(TEXTS[:4] + TEXTS[-4:], LABELS[:4] + LABELS[-4:]))
+    again = get_method("self-train")(**params).fit(
+        TEXTS, LABELS, unlabelled=UNLABELLED, validation=(TEXTS[:4] + TEXTS[-4:], LABELS[:4] + LABELS[-4:])
+    )
     np.testing.assert_allclose(again.predict_proba(TEXTS), p, atol=1e-6)  # seeded
     loaded = load_tagger(t.save(tmp_path / "st"))
     np.testing.assert_allclose(loaded.predict_proba(TEXTS), p, atol=1e-6)
 
 
 def test_self_train_teacher_only_and_multi_label(tiny_encoder):
-    teacher = get_method("self-train")(model=str(tiny_encoder), max_length=32, n_iter=0,
-                                       steps=20).fit(TEXTS, LABELS, unlabelled=UNLABELLED)
+    teacher = get_method("self-train")(model=str(tiny_encoder), max_length=32, n_iter=0, steps=20).fit(
+        TEXTS, LABELS, unlabelled=UNLABELLED
+    )
     assert len(teacher.metadata_["self_train"]["rounds"]) == 1
-    multi = get_method("self-train")(model=str(tiny_encoder), max_length=32, n_iter=1, mc_passes=3,
-                                     steps=20).fit(TEXTS, MULTI, unlabelled=UNLABELLED)
+    multi = get_method("self-train")(model=str(tiny_encoder), max_length=32, n_iter=1, mc_passes=3, steps=20).fit(
+        TEXTS, MULTI, unlabelled=UNLABELLED
+    )
     assert multi.multi_label_ and multi.metadata_["self_train"]["rounds"][1]["pseudo"] == len(UNLABELLED) // 2
     assert multi.predict_proba(TEXTS).shape == (12, 2)
 

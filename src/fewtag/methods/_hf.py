@@ -13,8 +13,7 @@ import numpy as np
 
 from fewtag.errors import MissingDependencyError
 
-__all__ = ["require_transformers", "pick_device", "length_batches", "model_max_length",
-           "quiet_transformers"]
+__all__ = ["require_transformers", "pick_device", "length_batches", "model_max_length", "quiet_transformers"]
 
 
 def require_transformers(method: str) -> tuple[Any, Any]:
@@ -54,7 +53,7 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[np.ndarr
     """Index batches of at most ``batch_size``, longest items first, so padding stays small."""
     order = np.argsort(-np.asarray(lengths), kind="stable")
     for start in range(0, len(order), max(1, int(batch_size))):
-        yield order[start:start + batch_size]
+        yield order[start : start + batch_size]
 
 
 def model_max_length(tokenizer: Any, config: Any, limit: int | None = None) -> int:
