@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -37,6 +38,20 @@ __all__ = ["OBJECTIVES", "AdaptResult", "adapt", "detect_objective", "plot_losse
 OBJECTIVES = ("auto", "mlm", "tsdae", "simcse")
 LOG_FILE = "adapt.json"
 PLOT_FILE = "loss.png"
+
+
+class _Objective(Protocol):
+    """What :func:`adapt` drives: one training objective wrapped round a model."""
+
+    def parameters(self) -> Iterable[Any]: ...  # torch parameters; torch is imported lazily
+
+    def train_mode(self) -> None: ...
+
+    def loss(self, texts: list[str]) -> Any: ...  # a scalar torch tensor
+
+    def held_out_loss(self, texts: list[str], batch_size: int, seed: int) -> float: ...
+
+    def save(self, folder: Path) -> None: ...
 
 
 @dataclass
@@ -150,27 +165,36 @@ def adapt(
     try:
         import torch
     except ImportError as exc:
-        raise MissingDependencyError("torch is needed for adaptation: pip install 'fewtag[encoders]'") \
-            from exc
+        raise MissingDependencyError("torch is needed for adaptation: pip install 'fewtag[encoders]'") from exc
     from fewtag.methods._schedule import linear_warmup_decay
     from fewtag.models import resolve_model
 
     path = resolve_model(model, method="adapt")
     chosen = detect_objective(path) if objective == "auto" else objective
     if chosen == "mlm" and detect_objective(path) != "mlm":
-        raise ConfigError(f"{model} has no masked-LM head, so objective 'mlm' cannot train it; "
-                          "use --objective simcse or tsdae (sentence encoders)")
+        raise ConfigError(
+            f"{model} has no masked-LM head, so objective 'mlm' cannot train it; "
+            "use --objective simcse or tsdae (sentence encoders)"
+        )
     train, held = _split(texts, held_out, seed)
     eval_every = eval_every or max(1, steps // 10)
     torch.manual_seed(seed)
     lr = learning_rate or (5e-5 if chosen == "mlm" else 3e-5)
-    trainer = {"mlm": _MLMRun, "simcse": _SimCSERun, "tsdae": _TSDAERun}[chosen](path, max_length)
+    runs: dict[str, Callable[[Path, int], _Objective]] = {"mlm": _MLMRun, "simcse": _SimCSERun, "tsdae": _TSDAERun}
+    trainer = runs[chosen](path, max_length)
     params = [p for p in trainer.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
     sched = linear_warmup_decay(optimiser, warmup, steps)
-    result = AdaptResult(out=str(out), model=str(model), objective=chosen, steps=steps,
-                         n_train=len(train), n_held_out=len(held), seconds=0.0)
+    result = AdaptResult(
+        out=str(out),
+        model=str(model),
+        objective=chosen,
+        steps=steps,
+        n_train=len(train),
+        n_held_out=len(held),
+        seconds=0.0,
+    )
     start = time.perf_counter()
     if held:
         result.held_out_loss.append([0, trainer.held_out_loss(held, batch_size, seed)])
@@ -210,7 +234,7 @@ def plot_losses(result: AdaptResult, path: str | Path) -> None:
         tr = np.array(result.train_loss)
         w = max(1, len(tr) // 30)  # a running mean keeps the curve readable
         smooth = np.convolve(tr[:, 1], np.ones(w) / w, mode="valid")
-        ax.plot(tr[w - 1:, 0], smooth, label="train")
+        ax.plot(tr[w - 1 :, 0], smooth, label="train")
     if result.held_out_loss:
         ho = np.array(result.held_out_loss)
         ax.plot(ho[:, 0], ho[:, 1], marker="o", label="held-out")
@@ -240,8 +264,7 @@ class _MLMRun:
         self.model.train()
 
     def loss(self, texts: list[str]):
-        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length,
-                             return_special_tokens_mask=True)
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_special_tokens_mask=True)
         rows = [{k: enc[k][i] for k in enc} for i in range(len(texts))]
         batch = self.collator(rows)
         return self.model(**batch).loss
@@ -254,8 +277,10 @@ class _MLMRun:
         torch.manual_seed(seed + 1)  # the same masks at every evaluation
         try:
             with torch.no_grad():
-                losses = [float(self.loss(texts[i:i + batch_size])) * len(texts[i:i + batch_size])
-                          for i in range(0, len(texts), batch_size)]
+                losses = [
+                    float(self.loss(texts[i : i + batch_size])) * len(texts[i : i + batch_size])
+                    for i in range(0, len(texts), batch_size)
+                ]
         finally:
             torch.random.set_rng_state(state)
         return sum(losses) / len(texts)
@@ -301,8 +326,11 @@ class _SimCSERun:
         torch.manual_seed(seed + 1)
         try:
             with torch.no_grad():
-                losses = [float(self.loss(texts[i:i + batch_size])) * len(texts[i:i + batch_size])
-                          for i in range(0, len(texts), batch_size) if len(texts[i:i + batch_size]) > 1]
+                losses = [
+                    float(self.loss(texts[i : i + batch_size])) * len(texts[i : i + batch_size])
+                    for i in range(0, len(texts), batch_size)
+                    if len(texts[i : i + batch_size]) > 1
+                ]
         finally:
             torch.random.set_rng_state(state)
         return sum(losses) / max(1, len(texts))
@@ -320,14 +348,12 @@ class _TSDAERun(_SimCSERun):
 
     def _make_loss(self):
         from sentence_transformers.sentence_transformer.losses import DenoisingAutoEncoderLoss
-
         from transformers.utils import logging as hf_logging
 
         level = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # the decoder's new cross-attention weights are expected
         try:
-            return DenoisingAutoEncoderLoss(self.model, decoder_name_or_path=str(self.path),
-                                            tie_encoder_decoder=True)
+            return DenoisingAutoEncoderLoss(self.model, decoder_name_or_path=str(self.path), tie_encoder_decoder=True)
         finally:
             hf_logging.set_verbosity(level)
 
