@@ -6,6 +6,7 @@ torch is imported only when a head is built or trained.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,9 @@ __all__ = ["MLPHeadMixin"]
 class MLPHeadMixin(EncoderMixin):
     """An MLP with dropout on frozen, cached sentence embeddings (torch)."""
 
+    # set by BaseTagger, which every user of this mixin also derives from
+    name: ClassVar[str]
+    multi_label_: bool
     model: str
     hidden: int
     dropout: float
