@@ -39,9 +39,7 @@ class MeanPoolClassifier(torch.nn.Module):
         self.encoder = encoder
         self.config = encoder.config
         p = getattr(self.config, "classifier_dropout", None)
-        if p is None:
-            p = getattr(self.config, "hidden_dropout_prob", 0.1)
-        self.dropout = torch.nn.Dropout(float(p))
+        self.dropout = torch.nn.Dropout(float(p if p is not None else getattr(self.config, "hidden_dropout_prob", 0.1)))
         self.classifier = torch.nn.Linear(int(self.config.hidden_size), int(n_labels))
         gen = torch.Generator().manual_seed(int(seed))
         with torch.no_grad():

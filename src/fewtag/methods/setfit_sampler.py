@@ -43,7 +43,9 @@ def sample_pairs(
     y = np.asarray(y, dtype=bool)
     n = len(y)
     members = [np.flatnonzero(y[:, j]) for j in range(y.shape[1])]
-    a, b, t = [], [], []
+    a: list[int] = []
+    b: list[int] = []
+    t: list[float] = []
     anchors = np.flatnonzero(y.any(axis=1))
     if len(anchors) == 0 or n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
@@ -60,14 +62,18 @@ def sample_pairs(
                 j = pool[rng.integers(len(pool))]
                 while j == i:
                     j = pool[rng.integers(len(pool))]
-                a.append(i), b.append(j), t.append(1.0)
+                a.append(i)
+                b.append(j)
+                t.append(1.0)
             if len(a) >= n_pairs:
                 break
             # negative: any text sharing no label with i
             for _ in range(tries):
                 j = int(rng.integers(n))
                 if not (y[i] & y[j]).any():
-                    a.append(i), b.append(j), t.append(0.0)
+                    a.append(i)
+                    b.append(j)
+                    t.append(0.0)
                     break
         stalled = stalled + 1 if len(a) == added else 0
     return (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), np.asarray(t, dtype=np.float32))

@@ -62,8 +62,9 @@ class TfidfLogRegTagger(BaseTagger):
 
     def _save_weights(self, folder: Path) -> None:
         self.bow_.save(folder)
+        _, arrays = self.bow_.state()  # {"idf": ...}: the bag is always TF-IDF here
         save_file(
-            {"coef": self.coef_, "intercept": self.intercept_, "idf": self.bow_.idf},
+            {"coef": self.coef_, "intercept": self.intercept_, **arrays},
             str(folder / "weights.safetensors"),
         )
 

@@ -89,7 +89,7 @@ class UDATagger(MLPHeadMixin, BaseTagger):
         f = torch.nn.functional
         ut = torch.as_tensor(xu, dtype=torch.float32)
         at = torch.as_tensor(xa, dtype=torch.float32)
-        stats = {"masked_fraction": []}
+        stats: dict[str, list[float]] = {"masked_fraction": []}
 
         def loss(head, step):
             with torch.no_grad():
