@@ -67,12 +67,9 @@ T = TypeVar("T")
 
 
 def _make_slices(y: np.ndarray, sizes: list[int], seed: int) -> dict[str, list[int]]:
-    try:
-        from fewtag.data.prepare import make_slices
-    except ImportError as exc:  # pragma: no cover - until fewtag.data.prepare lands
-        raise ConfigError(
-            f"seed {seed} needs fewtag.data.prepare.make_slices, which is not available ({exc}); use --seeds 1"
-        ) from exc
+    """Nested stratified slices of one seed, drawn as ``fewtag prepare`` draws them."""
+    from fewtag.data.split import make_slices
+
     return {str(k): list(v) for k, v in make_slices(y, sizes, seed).items()}
 
 
