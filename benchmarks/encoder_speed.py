@@ -111,7 +111,7 @@ def main() -> None:
 def downstream(data, backends: list[str], max_length: int) -> None:
     """embed-logreg on the full training split with each backend: test micro/macro F1."""
     from fewtag.eval.metrics import macro_f1, micro_f1
-    from fewtag.pipeline import build_tagger
+    from fewtag.registry import create
 
     ml = data.multi_label
     y_test = data.test.y(data.labels)
@@ -119,7 +119,7 @@ def downstream(data, backends: list[str], max_length: int) -> None:
     print("| backend | micro F1 | macro F1 |")
     print("|---|---|---|")
     for backend in backends:
-        tagger = build_tagger("embed-logreg", {"max_length": max_length, "backend": backend}).fit(
+        tagger = create("embed-logreg", {"max_length": max_length, "backend": backend}).fit(
             data.train.texts,
             data.train.targets(ml),
             classes=data.labels,

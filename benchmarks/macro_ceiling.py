@@ -36,7 +36,7 @@ from fewtag.data.loading import load_data  # noqa: E402
 from fewtag.errors import TaggerError  # noqa: E402
 from fewtag.eval.metrics import per_label_scores  # noqa: E402
 from fewtag.eval.settings import MethodSpec, load_bench_config, select_methods  # noqa: E402
-from fewtag.pipeline import build_tagger  # noqa: E402
+from fewtag.registry import create  # noqa: E402
 from fewtag.tuning import best_label_f1  # noqa: E402
 
 #: Title patterns for the huggingface/datasets tags that are applied unevenly.
@@ -56,7 +56,7 @@ def ceiling_table(data, specs: list[MethodSpec], seed: int) -> list[str]:
     columns, got, ceiling = [], {}, {}
     for spec in specs:
         start = time.perf_counter()
-        tagger = build_tagger(spec.name, spec.params, seed=seed)
+        tagger = create(spec.name, spec.params, seed=seed)
         ml = data.multi_label
         tagger.fit(
             data.train.texts,
@@ -65,6 +65,7 @@ def ceiling_table(data, specs: list[MethodSpec], seed: int) -> list[str]:
             multi_label=ml,
             validation=(data.valid.texts, data.valid.targets(ml)),
             unlabelled=data.unsup.texts,
+            decision=spec.decision,
         )
         scores = tagger.predict_proba(data.test.texts)
         got[spec.display] = per_label_scores(y_test, tagger.decision_.apply(scores))["f1"]

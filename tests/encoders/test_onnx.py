@@ -88,12 +88,12 @@ def test_unknown_backend_and_unexportable_models_fail_clearly(tiny_encoder, tmp_
 
 
 def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
-    from fewtag.registry import create as build_tagger
+    from fewtag.registry import create
     from fewtag.registry import load_tagger
     from tests.utils.tiny_encoders import toy_data
 
     texts, labels, _ = toy_data()
-    tagger = build_tagger("embed-logreg", {"max_length": 32}, model=tiny_encoder).fit(texts, labels)
+    tagger = create("embed-logreg", {"max_length": 32}, model=tiny_encoder).fit(texts, labels)
     tagger.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "fewtag.json").read_text())
     assert meta["encoder"]["backend"] == "torch"
@@ -101,7 +101,7 @@ def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
     onnx = load_tagger(tmp_path / "m", encoder_backend="onnx").predict_proba(texts)
     np.testing.assert_allclose(onnx, fp32, atol=1e-4)
 
-    build_tagger("naive-bayes").fit(texts, labels).save(tmp_path / "nb")
+    create("naive-bayes").fit(texts, labels).save(tmp_path / "nb")
     with pytest.raises(InputError, match="no encoder backend"):
         load_tagger(tmp_path / "nb", encoder_backend="onnx")
     with pytest.raises(InputError, match="unknown encoder backend"):
@@ -113,12 +113,12 @@ def test_predict_and_serve_take_the_backend_option(tiny_encoder, tmp_path):
 
     import fewtag.cli  # noqa: F401  registers every command
     from fewtag.cli import app
-    from fewtag.registry import create as build_tagger
+    from fewtag.registry import create
     from fewtag.service.app import load_service_model
     from tests.utils.tiny_encoders import toy_data
 
     texts, labels, _ = toy_data()
-    build_tagger("knn", {"max_length": 32}, model=tiny_encoder).fit(texts, labels).save(tmp_path / "m")
+    create("knn", {"max_length": 32}, model=tiny_encoder).fit(texts, labels).save(tmp_path / "m")
     runner = CliRunner()
     lines = "\n".join(texts[:4]) + "\n"
     outputs = {}
