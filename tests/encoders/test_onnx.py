@@ -88,8 +88,7 @@ def test_unknown_backend_and_unexportable_models_fail_clearly(tiny_encoder, tmp_
 
 
 def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
-    from fewtag.registry import create
-    from fewtag.registry import load_tagger
+    from fewtag.registry import create, load_tagger
     from tests.utils.tiny_encoders import toy_data
 
     texts, labels, _ = toy_data()
