@@ -65,6 +65,7 @@ def test_zero_shot_embed_needs_no_texts(tiny_encoder, tmp_path):
 def test_setfit_zero_labels_starts_from_templates(tiny_encoder, tmp_path):
     tagger = get_method("setfit")(model=tiny_encoder, num_iterations=2, max_length=32)
     tagger.fit([], [], classes=["bug", "feature", "docs"])
+    assert tagger.needs_training and "needs_training" not in vars(tagger)  # decided per call, not stored
     assert tagger.metadata_["label_templates_used"] == ["bug", "feature", "docs"]
     assert tagger.metadata_["setfit"]["steps"] > 0
     assert tagger.predict(["bug"]) == [["bug"]]

@@ -118,7 +118,8 @@ class BaseTagger(ABC):
             check_texts(texts)  # raises: one string instead of a list
         texts = list(texts)
         labels = list(labels)
-        if texts or self.needs_training:
+        needs_training = self._needs_training(texts, labels)
+        if texts or needs_training:
             texts = check_texts(texts)
         if len(texts) != len(labels):
             raise InputError(f"got {len(texts)} texts but {len(labels)} labels")
@@ -129,9 +130,9 @@ class BaseTagger(ABC):
         seen = sorted({lab for s in label_sets for lab in s})
         self.classes_ = list(classes) if classes is not None else seen
         if len(self.classes_) < 2:
-            if not label_sets and self.needs_training:
+            if not label_sets and needs_training:
                 raise InputError("no labelled examples: the data has no rows to learn from")
-            if not seen and self.needs_training:
+            if not seen and needs_training:
                 raise InputError(
                     f"none of the {len(label_sets)} examples carries a label; give each example at least one label"
                 )
@@ -141,7 +142,7 @@ class BaseTagger(ABC):
             )
         if len(set(self.classes_)) != len(self.classes_):
             raise InputError("duplicate names in classes")
-        if self.needs_training and texts and not any(t.strip() for t in texts):
+        if needs_training and texts and not any(t.strip() for t in texts):
             raise InputError(f"all {len(texts)} training texts are empty or whitespace; nothing to learn from")
         y = binarize(label_sets, self.classes_)
         val = None
@@ -388,6 +389,14 @@ class BaseTagger(ABC):
         self.metadata_ = {k: v for k, v in meta.items() if k not in RESERVED}
 
     # ------------------------------------------------------------------ hooks
+    def _needs_training(self, texts: list[str], labels: list[Any]) -> bool:
+        """Whether this ``fit`` call must get labelled texts; the class's :attr:`needs_training` by default.
+
+        A method that can also start without examples (setfit from label-name
+        templates) answers per call, so the class attribute stays constant.
+        """
+        return self.needs_training
+
     def _nothing_to_tune(self) -> bool:
         """True when tuning cannot change anything (single-label top-1, no options): skip scoring."""
         spec = self.decision_spec()

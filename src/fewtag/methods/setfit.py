@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -176,17 +177,9 @@ class SetFitTagger(EncoderMixin, BaseTagger):
             y = np.vstack([y.reshape(-1, c), np.asarray(extra_y, dtype=np.int8)])
         return texts, np.asarray(y, dtype=np.int8)
 
-    def fit(self, texts, labels, **kwargs) -> SetFitTagger:
-        """As :meth:`BaseTagger.fit`; ``texts=[]``, ``labels=[]`` with ``classes=[...]``
-        starts from label-name templates (zero labelled examples)."""
-        texts, labels = list(texts), list(labels)
-        if texts or labels:
-            return super().fit(texts, labels, **kwargs)
-        self.needs_training = False  # this call only: the zero-label start
-        try:
-            return super().fit(texts, labels, **kwargs)
-        finally:
-            del self.needs_training
+    def _needs_training(self, texts: list[str], labels: list[Any]) -> bool:
+        """``fit([], [], classes=[...])`` starts from label-name templates (zero labelled examples)."""
+        return bool(texts or labels)
 
     def _fit(self, texts, y, *, validation, unlabelled) -> None:
         import torch
