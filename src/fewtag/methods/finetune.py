@@ -88,8 +88,8 @@ class FineTuneTagger(BaseTagger):
     model_ : transformers.PreTrainedModel or MeanPoolClassifier
         The network; ``model_.config`` is the encoder's config either way.
     tokenizer_ : transformers tokenizer
-    best_epoch_ : int
-        1-based epoch whose weights were kept.
+    best_epoch_ : int or None
+        1-based epoch whose weights were kept (None if a loaded model did not record it).
     history_ : list of dict
         Per epoch: ``epoch``, ``steps`` (so far), ``train_loss`` and ``val_micro_f1``
         (when validation was given).
@@ -101,6 +101,8 @@ class FineTuneTagger(BaseTagger):
 
     #: ``fewtag train FILE`` tunes on one validation fold (slow to fit; picks its epoch on validation)
     tuning = "holdout"
+
+    best_epoch_: int | None  # None only after loading a fewtag.json without "best_epoch"
 
     def __init__(
         self,
@@ -151,7 +153,8 @@ class FineTuneTagger(BaseTagger):
         folder = resolve_model(self.model, method=self.name)
         texts, y = _subsample(texts, y, self.max_train_examples, rng)
         if validation is not None:
-            validation = _subsample(*validation, self.max_val_examples, rng)
+            val_texts, val_y = validation  # BaseTagger.fit always passes a (texts, y) pair
+            validation = _subsample(val_texts, val_y, self.max_val_examples, rng)
         self.device_ = pick_device(self.device)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
         self.model_ = self._new_model(transformers, folder).to(self.device_)
@@ -341,7 +344,7 @@ def _no_decay(name: str) -> bool:
     return name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
 
 
-def _subsample(texts: list[str], y: NDArray, n: int | None, rng: np.random.RandomState):
+def _subsample(texts: list[str], y: NDArray, n: int | None, rng: np.random.RandomState) -> tuple[list[str], NDArray]:
     if n is None or n >= len(texts):
         return texts, y
     idx = np.sort(rng.choice(len(texts), size=int(n), replace=False))
