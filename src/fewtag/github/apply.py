@@ -181,10 +181,7 @@ def removed_labels(client: GitHubClient, repo: str, number: int) -> set[str]:
 def label_history(store: Store, repo: str, number: int) -> set[str]:
     """Labels fewtag has added to this issue before (local record)."""
     ensure_tables(store)
-    rows = store.conn.execute(
-        "SELECT DISTINCT label FROM label_actions WHERE repo=? AND number=? AND action=?", (repo, int(number), ADDED)
-    )
-    return {r[0] for r in rows}
+    return store.labels_with_action(repo, int(number), ADDED)
 
 
 def apply_to_issue(
@@ -276,18 +273,11 @@ def apply_to_issue(
             actions.extend(Action(repo, number, lab, s, FAILED, str(exc)) for lab, s in to_add)
     with store.transaction() as conn:
         at = now_iso()
-        conn.executemany(
-            "INSERT INTO label_actions (repo, number, label, score, action, reason, model, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(a.repo, a.number, a.label, a.score, a.action, a.reason, model, at) for a in actions],
+        store.record_label_actions(
+            conn, [(a.repo, a.number, a.label, a.score, a.action, a.reason, model, at) for a in actions]
         )
         if item is not None and new_labels is not None:
-            import json
-
-            conn.execute(
-                "UPDATE items SET labels=? WHERE repo=? AND id=?",
-                (json.dumps(new_labels, ensure_ascii=False), repo, item.id),
-            )
+            store.set_item_labels(conn, repo, item.id, new_labels)
     return actions
 
 

@@ -21,7 +21,7 @@ from fewtag.data.store import Item, Store, upsert_rows
 from fewtag.errors import GitHubError, GitHubNotFoundError, InputError
 from fewtag.github.client import GitHubClient
 from fewtag.github.names import api_path, parse_repo
-from fewtag.github.tables import ensure_tables, get_etag, now_iso, put_etag
+from fewtag.github.tables import ensure_tables, get_etag, now_iso
 
 __all__ = ["fetch_repo", "FetchResult", "parse_repo", "resolve_since", "newest_updated", "STATES", "SOURCE"]
 
@@ -56,8 +56,7 @@ class FetchResult:
 
 def newest_updated(store: Store, repo: str) -> str | None:
     """The newest ``updated_at`` stored for ``repo`` (``None`` when there is none)."""
-    row = store.conn.execute("SELECT MAX(updated_at) FROM items WHERE repo=?", (repo,)).fetchone()
-    return row[0] if row and row[0] else None
+    return store.newest_updated(repo)
 
 
 def resolve_since(store: Store, repo: str, since: str | None) -> str | None:
@@ -266,13 +265,9 @@ def _fetch_comments(
         if not obj.get("comments"):
             out[str(number)] = ([], None, "")
             continue
-        have = store.conn.execute(
-            "SELECT COUNT(*) FROM comments WHERE repo=? AND issue_id=?", (f"{owner}/{name}", str(number))
-        ).fetchone()[0]
-        old = store.conn.execute(
-            "SELECT updated_at FROM items WHERE repo=? AND id=?", (f"{owner}/{name}", str(number))
-        ).fetchone()
-        if old is not None and old[0] == obj.get("updated_at") and have == obj.get("comments"):
+        have = store.comment_count(f"{owner}/{name}", number)
+        stored, old_updated = store.item_updated_at(f"{owner}/{name}", number)
+        if stored and old_updated == obj.get("updated_at") and have == obj.get("comments"):
             out[str(number)] = (None, None, "")  # issue unchanged (a new comment bumps updated_at)
             continue
         first = client.url(api_path("repos", owner, name, "issues", number, "comments"), {"per_page": 100})
@@ -324,42 +319,19 @@ def _write_page(
         for issue_id, (found, c_etag, c_url) in fetched_comments.items():
             if found is None:  # 304: stored comments are current
                 continue
-            conn.execute("DELETE FROM comments WHERE repo=? AND issue_id=?", (repo, issue_id))
-            for c in found:
-                if not isinstance(c, dict) or "id" not in c:
-                    continue
-                user = c.get("user") or {}
-                conn.execute(
-                    "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        repo,
-                        issue_id,
-                        int(c["id"]),
-                        user.get("login") if isinstance(user, dict) else None,
-                        str(c.get("body") or ""),
-                        c.get("created_at"),
-                        c.get("updated_at"),
-                        c.get("html_url"),
-                    ),
-                )
-                result.comments += 1
+            result.comments += store.replace_comments(conn, repo, issue_id, found)
             if c_url:
-                conn.execute("DELETE FROM http_cache WHERE url=?", (c_url,))
-                put_etag(conn, c_url, c_etag, None)
-        put_etag(conn, page_url, etag, next_url)
+                store.drop_etag(conn, c_url)
+                store.put_etag(conn, c_url, c_etag, None)
+        store.put_etag(conn, page_url, etag, next_url)
         if with_comments:
-            put_etag(conn, page_url + _WITH_COMMENTS, etag, next_url)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:synced_at", now_iso()))
+            store.put_etag(conn, page_url + _WITH_COMMENTS, etag, next_url)
+        store.put_meta(conn, f"github:{repo}:synced_at", now_iso())
         if result.newest:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"github:{repo}:cursor", result.newest))
+            store.put_meta(conn, f"github:{repo}:cursor", result.newest)
 
 
 def stored_comments(store: Store, repo: str, issue_id: str | int) -> list[dict[str, Any]]:
     """The stored comments of one issue, oldest first."""
     ensure_tables(store)
-    rows = store.conn.execute(
-        "SELECT id, author, body, created_at, updated_at, url FROM comments "
-        "WHERE repo=? AND issue_id=? ORDER BY created_at, id",
-        (repo, str(issue_id)),
-    )
-    return [dict(zip(("id", "author", "body", "created_at", "updated_at", "url"), r)) for r in rows]
+    return store.stored_comments(repo, issue_id)
