@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from fewtag.data.store_deliveries import DeliveriesMixin
+from fewtag.data.store_github import GithubMixin
+from fewtag.data.store_search import SearchMixin
 from fewtag.errors import InputError
 
 __all__ = ["Item", "Store", "DEFAULT_STORE", "UpsertCounts", "upsert_rows", "is_older"]
@@ -58,46 +61,6 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 """
-
-
-#: the tables fewtag.github adds (same file, same transactions as ``items``)
-_GITHUB_SCHEMA = """
-CREATE TABLE IF NOT EXISTS comments (
-    repo        TEXT NOT NULL,
-    issue_id    TEXT NOT NULL,
-    id          INTEGER NOT NULL,
-    author      TEXT,
-    body        TEXT NOT NULL DEFAULT '',
-    created_at  TEXT,
-    updated_at  TEXT,
-    url         TEXT,
-    PRIMARY KEY (repo, id)
-);
-CREATE INDEX IF NOT EXISTS comments_issue ON comments (repo, issue_id);
-CREATE TABLE IF NOT EXISTS http_cache (
-    url         TEXT PRIMARY KEY,
-    etag        TEXT NOT NULL,
-    next_url    TEXT,
-    fetched_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS label_actions (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    repo        TEXT NOT NULL,
-    number      INTEGER NOT NULL,
-    label       TEXT NOT NULL,
-    score       REAL,
-    action      TEXT NOT NULL,
-    reason      TEXT,
-    model       TEXT,
-    at          TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS label_actions_issue ON label_actions (repo, number, label);
-"""
-
-
-def _now_iso() -> str:
-    """UTC now as ``2024-03-01T12:00:00Z`` (the stamp of the GitHub tables)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -157,7 +120,7 @@ class UpsertCounts:
     older: int = 0
 
 
-class Store:
+class Store(DeliveriesMixin, GithubMixin, SearchMixin):
     """A SQLite store. Use as a context manager or call :meth:`close`.
 
     Examples
@@ -267,234 +230,6 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    # ---------------------------------------------- webhook deliveries (BEGIN, fewtag.service)
-    # A delivery is "received" when the webhook accepts it (with the payload needed to redo
-    # it) and "done" after its write-back; a crash in between leaves it "received", so a
-    # redelivery or the next start processes it. Rows of older stores (id, event,
-    # received_at only) read as done.
-    _DELIVERY_COLUMNS = (
-        ("status", "TEXT NOT NULL DEFAULT 'done'"),
-        ("payload", "TEXT"),
-        ("attempts", "INTEGER NOT NULL DEFAULT 0"),
-        ("error", "TEXT"),
-        ("done_at", "TEXT"),
-        ("result", "TEXT"),
-    )
-
-    def _deliveries_table(self) -> None:
-        if getattr(self, "_deliveries_ready", False):
-            return
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS webhook_deliveries (id TEXT PRIMARY KEY, event TEXT, received_at TEXT NOT NULL)"
-        )
-        have = {r[1] for r in self.conn.execute("PRAGMA table_info(webhook_deliveries)")}
-        for name, decl in self._DELIVERY_COLUMNS:
-            if name not in have:
-                self.conn.execute(f"ALTER TABLE webhook_deliveries ADD COLUMN {name} {decl}")
-        self._deliveries_ready = True
-
-    def delivery_received(self, delivery: str, event: str, payload: str) -> str:
-        """Record a delivery as received; ``"new"``, ``"pending"`` (received, not done) or ``"done"``.
-
-        A pending delivery's payload is replaced by the redelivered one.
-        """
-        from datetime import datetime
-
-        self._deliveries_table()
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        with self.transaction() as conn:
-            row = conn.execute("SELECT status FROM webhook_deliveries WHERE id=?", (delivery,)).fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO webhook_deliveries (id, event, received_at, status, payload) "
-                    "VALUES (?, ?, ?, 'received', ?)",
-                    (delivery, event, now, payload),
-                )
-                return "new"
-            if row[0] == "done":
-                return "done"
-            conn.execute("UPDATE webhook_deliveries SET event=?, payload=? WHERE id=?", (event, payload, delivery))
-            return "pending"
-
-    def delivery_done(self, delivery: str, result: str | None = None) -> None:
-        """Mark a delivery done (its write-back finished); its payload is dropped."""
-        from datetime import datetime
-
-        self._deliveries_table()
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        self.conn.execute(
-            "UPDATE webhook_deliveries SET status='done', done_at=?, result=?, payload=NULL, "
-            "attempts=attempts+1, error=NULL WHERE id=?",
-            (now, result, delivery),
-        )
-
-    def delivery_failed(self, delivery: str, error: str) -> None:
-        """Count a failed attempt; the delivery stays received (pending)."""
-        self._deliveries_table()
-        self.conn.execute(
-            "UPDATE webhook_deliveries SET attempts=attempts+1, error=? WHERE id=?", (error[:1000], delivery)
-        )
-
-    def pending_deliveries(self) -> list[tuple[str, str, str]]:
-        """``(id, event, payload)`` of received, not done deliveries, oldest first."""
-        self._deliveries_table()
-        return [
-            tuple(r)
-            for r in self.conn.execute(
-                "SELECT id, event, payload FROM webhook_deliveries WHERE status='received' "
-                "AND payload IS NOT NULL ORDER BY received_at, rowid"
-            )
-        ]
-
-    def get_delivery(self, delivery: str) -> dict[str, Any] | None:
-        """One delivery's row as a dict (``None`` when unknown)."""
-        self._deliveries_table()
-        cur = self.conn.execute("SELECT * FROM webhook_deliveries WHERE id=?", (delivery,))
-        row = cur.fetchone()
-        return None if row is None else dict(zip([d[0] for d in cur.description], row))
-
-    # ------------------------------------------------ webhook deliveries (END, fewtag.service)
-
-    # ==================== github support (fewtag.github): begin ====================
-    # The SQL that fewtag.github needs; it runs none of its own. The methods taking ``conn``
-    # write inside the caller's open :meth:`transaction`, so one page's items, comments,
-    # ETags and cursor (or one issue's label actions and labels) still commit together.
-    def ensure_github_tables(self) -> None:
-        """Create the GitHub tables (comments, http_cache, label_actions) if missing (idempotent)."""
-        self.conn.executescript(_GITHUB_SCHEMA)
-
-    def newest_updated(self, repo: str) -> str | None:
-        """The newest ``updated_at`` stored for ``repo`` (``None`` when there is none)."""
-        row = self.conn.execute("SELECT MAX(updated_at) FROM items WHERE repo=?", (repo,)).fetchone()
-        return row[0] if row and row[0] else None
-
-    def item_updated_at(self, repo: str, item_id: str | int) -> tuple[bool, str | None]:
-        """``(whether the item is stored, its updated_at)``."""
-        row = self.conn.execute("SELECT updated_at FROM items WHERE repo=? AND id=?", (repo, str(item_id))).fetchone()
-        return (False, None) if row is None else (True, row[0])
-
-    def comment_count(self, repo: str, issue_id: str | int) -> int:
-        """How many comments are stored for one issue."""
-        return int(
-            self.conn.execute(
-                "SELECT COUNT(*) FROM comments WHERE repo=? AND issue_id=?", (repo, str(issue_id))
-            ).fetchone()[0]
-        )
-
-    def stored_comments(self, repo: str, issue_id: str | int) -> list[dict[str, Any]]:
-        """The stored comments of one issue, oldest first."""
-        rows = self.conn.execute(
-            "SELECT id, author, body, created_at, updated_at, url FROM comments "
-            "WHERE repo=? AND issue_id=? ORDER BY created_at, id",
-            (repo, str(issue_id)),
-        )
-        return [dict(zip(("id", "author", "body", "created_at", "updated_at", "url"), r)) for r in rows]
-
-    def replace_comments(self, conn: sqlite3.Connection, repo: str, issue_id: str, comments: Iterable[Any]) -> int:
-        """Replace one issue's stored comments (inside ``conn``'s transaction); returns how many were written.
-
-        Entries that are not dicts with an ``id`` are skipped.
-        """
-        conn.execute("DELETE FROM comments WHERE repo=? AND issue_id=?", (repo, issue_id))
-        written = 0
-        for c in comments:
-            if not isinstance(c, dict) or "id" not in c:
-                continue
-            user = c.get("user") or {}
-            conn.execute(
-                "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    repo,
-                    issue_id,
-                    int(c["id"]),
-                    user.get("login") if isinstance(user, dict) else None,
-                    str(c.get("body") or ""),
-                    c.get("created_at"),
-                    c.get("updated_at"),
-                    c.get("html_url"),
-                ),
-            )
-            written += 1
-        return written
-
-    def get_etag(self, url: str) -> tuple[str, str | None] | None:
-        """``(etag, next_url)`` stored for ``url``, or ``None``."""
-        row = self.conn.execute("SELECT etag, next_url FROM http_cache WHERE url=?", (url,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def put_etag(self, conn: sqlite3.Connection, url: str, etag: str | None, next_url: str | None) -> None:
-        """Remember ``etag`` for ``url`` inside ``conn``'s transaction (the one that stored its data)."""
-        if etag:
-            conn.execute("INSERT OR REPLACE INTO http_cache VALUES (?, ?, ?, ?)", (url, etag, next_url, _now_iso()))
-
-    def drop_etag(self, conn: sqlite3.Connection, url: str) -> None:
-        """Forget the ETag stored for ``url`` (inside ``conn``'s transaction)."""
-        conn.execute("DELETE FROM http_cache WHERE url=?", (url,))
-
-    def put_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
-        """:meth:`set_meta` inside ``conn``'s open transaction."""
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    def labels_with_action(self, repo: str, number: int, action: str) -> set[str]:
-        """Labels of one issue that have a ``label_actions`` row with ``action``."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT label FROM label_actions WHERE repo=? AND number=? AND action=?",
-            (repo, int(number), action),
-        )
-        return {r[0] for r in rows}
-
-    def record_label_actions(self, conn: sqlite3.Connection, rows: Iterable[tuple[Any, ...]]) -> None:
-        """Append ``(repo, number, label, score, action, reason, model, at)`` rows (inside ``conn``'s transaction)."""
-        conn.executemany(
-            "INSERT INTO label_actions (repo, number, label, score, action, reason, model, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            list(rows),
-        )
-
-    def set_item_labels(self, conn: sqlite3.Connection, repo: str, item_id: str, labels: list[str]) -> None:
-        """Overwrite one stored item's labels (inside ``conn``'s transaction)."""
-        conn.execute(
-            "UPDATE items SET labels=? WHERE repo=? AND id=?", (json.dumps(labels, ensure_ascii=False), repo, item_id)
-        )
-
-    # ==================== github support (fewtag.github): end ======================
-
-    # ==================== search support (fewtag.search): begin ====================
-    # The SQL that semantic search needs; fewtag.search runs none of its own.
-    def has_table(self, name: str) -> bool:
-        """Whether the store has a table ``name`` (``comments`` exists once ``fetch --comments`` ran)."""
-        return (
-            self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
-            is not None
-        )
-
-    def comment_bodies(self, repo: str, issue_id: str | int) -> list[str]:
-        """Non-empty comment bodies of one issue, oldest first; ``[]`` without a ``comments`` table."""
-        if not self.has_table("comments"):
-            return []
-        rows = self.conn.execute(
-            "SELECT body FROM comments WHERE repo=? AND issue_id=? ORDER BY created_at, id", (repo, str(issue_id))
-        )
-        return [r[0] for r in rows if r[0]]
-
-    def count_embeddings(self, model: str, revision: str, max_length: int) -> int:
-        """How many vectors the store holds for one ``(model, revision, max_length)``."""
-        return int(
-            self.conn.execute(
-                "SELECT COUNT(*) FROM embeddings WHERE model=? AND revision=? AND max_length=?",
-                (model, revision, max_length),
-            ).fetchone()[0]
-        )
-
-    def delete_embeddings(self, model: str, revision: str, max_length: int) -> int:
-        """Drop the vectors of one ``(model, revision, max_length)``; returns how many went."""
-        with self.transaction() as conn:
-            return conn.execute(
-                "DELETE FROM embeddings WHERE model=? AND revision=? AND max_length=?", (model, revision, max_length)
-            ).rowcount
-
-    # ==================== search support (fewtag.search): end ======================
 
 
 def upsert_rows(conn: sqlite3.Connection, items: Iterable[Item]) -> UpsertCounts:
