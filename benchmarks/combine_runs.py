@@ -22,10 +22,9 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from fewtag.eval.curves import plot_learning_curves
-from fewtag.metrics import format_interval, mean_interval
+from fewtag.eval.result import summary_entry
+from fewtag.metrics import format_interval
 
 #: BENCHMARKS.md table A: the best book figure at each slice (micro, macro). The book's slices are
 #: 10..223 issues of its own data; they are drawn at our slice of the same name ("223" at "all").
@@ -58,22 +57,7 @@ def summarise(rows: list[dict]) -> list[dict]:
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
         groups[(r["method"], r["slice"])].append(r)
-    out = []
-    for (method, sl), rs in groups.items():
-        entry = {
-            "method": method,
-            "slice": sl,
-            "n": len(rs),
-            "slice_size": float(np.mean([float(r["slice_size"]) for r in rs])),
-        }
-        for key in KEYS:
-            values = [float(r[key]) for r in rs if r.get(key) not in (None, "")]
-            stats = mean_interval(values) if values else dict.fromkeys(("mean", "sd", "min", "max", "lo", "hi"))
-            entry[key] = stats["mean"]
-            for part in ("sd", "min", "max", "lo", "hi"):
-                entry[f"{key}_{part}"] = stats[part]
-        out.append(entry)
-    return out
+    return [summary_entry(method, sl, rs, KEYS) for (method, sl), rs in groups.items()]
 
 
 def cell(entry: dict, key: str) -> str:

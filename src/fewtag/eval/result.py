@@ -11,6 +11,7 @@ reports its test figures beside it; a test figure never picks anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from fewtag.eval.settings import BenchSettings
 from fewtag.metrics import mean_interval
 
-__all__ = ["BenchResult", "RESULT_COLUMNS", "PER_LABEL_COLUMNS", "SUMMARY_KEYS", "SPLITS"]
+__all__ = ["BenchResult", "RESULT_COLUMNS", "PER_LABEL_COLUMNS", "SUMMARY_KEYS", "SPLITS", "summary_entry"]
 
 #: results.csv: one row per method x slice x seed. ``val_*`` are the tuned tagger's scores on the
 #: validation split (the split its decision rule was tuned on), the others are on the test split.
@@ -91,19 +92,7 @@ class BenchResult:
                 rows = [r for r in self.rows if r["method"] == method and r["slice"] == sl and r["status"] == "ok"]
                 if not rows:
                     continue
-                entry: dict[str, Any] = {
-                    "method": method,
-                    "slice": sl,
-                    "n": len(rows),
-                    "slice_size": float(np.mean([r["slice_size"] for r in rows])),
-                }
-                for key in SUMMARY_KEYS:
-                    values = [r[key] for r in rows if r.get(key) is not None]
-                    stats = mean_interval(values) if values else dict.fromkeys(("mean", "sd", "min", "max", "lo", "hi"))
-                    entry[key] = stats["mean"]
-                    for part in ("sd", "min", "max", "lo", "hi"):
-                        entry[f"{key}_{part}"] = stats[part]
-                out.append(entry)
+                out.append(summary_entry(method, sl, rows, SUMMARY_KEYS))
         return out
 
     def best_by_validation(self, objective: str | None = None) -> list[dict[str, Any]]:
@@ -151,3 +140,26 @@ class BenchResult:
             if rows:
                 return rows[0]["method"], sl
         return None
+
+
+def summary_entry(method: str, sl: str, rows: list[dict[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
+    """The summary of one (method, slice) over its seeds' rows.
+
+    Each of ``keys`` gives ``key`` (mean), ``key_sd`` (sample sd, 0 for one seed),
+    ``key_min``, ``key_max`` and ``key_lo`` / ``key_hi`` (the 95% t-interval of the
+    mean, None for one seed); a key with no value in any row (None or ``""``) has
+    all of them None. Values may be numbers or numeric strings (a read-back CSV).
+    """
+    entry: dict[str, Any] = {
+        "method": method,
+        "slice": sl,
+        "n": len(rows),
+        "slice_size": float(np.mean([float(r["slice_size"]) for r in rows])),
+    }
+    for key in keys:
+        values = [float(r[key]) for r in rows if r.get(key) not in (None, "")]
+        stats = mean_interval(values) if values else dict.fromkeys(("mean", "sd", "min", "max", "lo", "hi"))
+        entry[key] = stats["mean"]
+        for part in ("sd", "min", "max", "lo", "hi"):
+            entry[f"{key}_{part}"] = stats[part]
+    return entry
