@@ -200,7 +200,7 @@ def fit_with_cv(
         texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text, unlabelled=unlabelled
     )
     final.tune_scores(oof, y)
-    chosen = _chosen_candidate(final, oof)
+    chosen = oof[final.tuned_candidate_]  # the out-of-fold scores of the candidate it adopted
     spec = final.decision_spec()
     estimate = CVEstimate(strategy=f"{len(folds)}-fold out-of-fold", n_rows=len(texts))
     for held in folds:
@@ -232,14 +232,6 @@ def _fit_on(
         unlabelled=unlabelled,
         validation=val,
     )
-
-
-def _chosen_candidate(tagger: BaseTagger, oof: dict[Any, NDArray]) -> NDArray:
-    """The out-of-fold scores of the candidate the final tagger adopted."""
-    if len(oof) == 1:
-        return next(iter(oof.values()))
-    key = getattr(tagger, "k_", None)
-    return oof[key] if key in oof else next(iter(oof.values()))
 
 
 def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decision, text, unlabelled, say):

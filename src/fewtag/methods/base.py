@@ -202,6 +202,8 @@ class BaseTagger(ABC):
         candidates : ndarray of shape (n, n_classes), or dict of candidate key -> such an array
             One score matrix per hyperparameter candidate (see ``_candidate_scores``).
         y : ndarray of shape (n, n_classes), 0/1
+
+        The key of the candidate adopted is kept as ``tuned_candidate_``.
         """
         self._check_fitted()
         cands = candidates if isinstance(candidates, Mapping) else {None: np.asarray(candidates)}
@@ -217,6 +219,7 @@ class BaseTagger(ABC):
             raise InputError("nothing to tune on: no candidate scores")
         if len(cands) > 1 or next(iter(cands)) is not None:
             self._use_candidate(best[1])
+        self.tuned_candidate_ = best[1]
         self.decision_ = best[2]
         self.metadata_["tuning_objective_value"] = round(best[0], 6)
         return self
