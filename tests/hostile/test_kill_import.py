@@ -50,6 +50,11 @@ def _check(db: Path) -> tuple[int, list[tuple]]:
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "items" not in tables:
+            # killed after SQLite created the file but before the schema committed: an empty store,
+            # which the next command initialises; nothing of the import is in it
+            return 0, []
         n = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
         first = conn.execute("SELECT repo, id, title FROM items WHERE repo='acme/small' ORDER BY id").fetchall()
         return n, first
