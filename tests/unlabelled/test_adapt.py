@@ -54,10 +54,11 @@ def test_sentence_objectives_change_weights_and_load(objective, tiny_encoder, tm
     assert emb.shape == (2, 32) and np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-4)
 
 
-def test_auto_picks_simcse_without_mlm_head_and_mlm_refused(tiny_encoder, tmp_path):
+def test_auto_picks_simcse_without_mlm_head_and_mlm_writes_a_sentence_encoder(tiny_encoder, tmp_path):
     assert detect_objective(tiny_encoder) == "simcse"
-    with pytest.raises(ConfigError, match="no masked-LM head"):
-        adapt(UNLABELLED, str(tiny_encoder), tmp_path / "x", steps=1, objective="mlm")
+    res = adapt(UNLABELLED, str(tiny_encoder), tmp_path / "mlm", steps=2, batch_size=4, objective="mlm")
+    assert res.objective == "mlm" and res.notes and (tmp_path / "mlm" / "modules.json").is_file()
+    assert _changed(tiny_encoder, tmp_path / "mlm")
     with pytest.raises(ConfigError, match="objective must be one of"):
         adapt(UNLABELLED, str(tiny_encoder), tmp_path / "x", steps=1, objective="bert")
     with pytest.raises(InputError, match="at least 2"):

@@ -1,21 +1,23 @@
-"""Continued pretraining: MLM for masked-LM checkpoints, SimCSE or TSDAE for sentence encoders.
+"""Continued pretraining: MLM, SimCSE or TSDAE on unlabelled in-domain texts.
 
 * ``mlm`` -- the book's domain adaptation: ``DataCollatorForLanguageModeling``
   masks 15% of the tokens (never special tokens) and the model learns to
-  restore them. Needs a checkpoint with an MLM head (``*ForMaskedLM``).
+  restore them. A masked-LM checkpoint (``*ForMaskedLM``) keeps its head and
+  is saved as one; a sentence encoder (``all-MiniLM-L6-v2``, MPNet) trains its
+  transformer body under a freshly initialised head and is saved back as the
+  same sentence encoder (see :mod:`fewtag.adapt.objectives`).
 * ``simcse`` -- unsupervised SimCSE: each text is embedded twice with dropout
   on and ``MultipleNegativesRankingLoss`` pulls the two views together, pushing
-  the other texts in the batch away. Works for any sentence encoder; the
-  default for encoders without an MLM head (``all-MiniLM-L6-v2``) because it
-  is one encoder pass per view -- the cheapest objective on a CPU.
+  the other texts in the batch away. The ``auto`` choice for sentence encoders.
 * ``tsdae`` -- ``DenoisingAutoEncoderLoss``: a decoder tied to the encoder
   rebuilds the text from the embedding of a copy with 60% of its words
-  deleted. Works offline (the decoder is built from the local encoder folder,
-  with the encoder's tokenizer).
+  deleted. Works offline (the decoder is built from the local encoder folder).
 
-Every run holds out ``held_out`` of the texts, records the training loss and
-the held-out loss every ``eval_every`` steps, and writes ``adapt.json`` and
-``loss.png`` next to the model.
+Every run holds out ``held_out`` of the texts (at most :data:`MAX_HELD_OUT`),
+records the training loss and the held-out loss every ``eval_every`` steps,
+and writes ``adapt.json`` and ``loss.png`` next to the model. A
+``time_budget`` stops the run before the step that would overrun it; what was
+learned so far is saved and ``AdaptResult.steps`` says how many steps ran.
 """
 
 from __future__ import annotations
@@ -23,40 +25,42 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 
 from fewtag.errors import ConfigError, InputError, MissingDependencyError
 from fewtag.io import atomic_dir, write_json
+from fewtag.progress import report
 
-__all__ = ["OBJECTIVES", "AdaptResult", "adapt", "detect_objective", "plot_losses"]
+__all__ = [
+    "OBJECTIVES",
+    "DEFAULT_STEPS",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_LENGTH",
+    "AdaptResult",
+    "adapt",
+    "check_settings",
+    "detect_objective",
+    "plot_losses",
+]
 
 OBJECTIVES = ("auto", "mlm", "tsdae", "simcse")
+#: defaults sized for a laptop (measured cost: see ``fewtag adapt --help`` and the README)
+DEFAULT_STEPS = 100
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_MAX_LENGTH = 64
+#: held-out texts used for the held-out loss (evaluating more costs time and tells little more)
+MAX_HELD_OUT = 64
 LOG_FILE = "adapt.json"
 PLOT_FILE = "loss.png"
 
 
-class _Objective(Protocol):
-    """What :func:`adapt` drives: one training objective wrapped round a model."""
-
-    def parameters(self) -> Iterable[Any]: ...  # torch parameters; torch is imported lazily
-
-    def train_mode(self) -> None: ...
-
-    def loss(self, texts: list[str]) -> Any: ...  # a scalar torch tensor
-
-    def held_out_loss(self, texts: list[str], batch_size: int, seed: int) -> float: ...
-
-    def save(self, folder: Path) -> None: ...
-
-
 @dataclass
 class AdaptResult:
-    """What :func:`adapt` did. Losses are ``[step, loss]`` pairs."""
+    """What :func:`adapt` did. Losses are ``[step, loss]`` pairs; ``steps`` is how many ran."""
 
     out: str
     model: str
@@ -65,6 +69,12 @@ class AdaptResult:
     n_train: int
     n_held_out: int
     seconds: float
+    steps_requested: int = 0
+    time_budget: float | None = None
+    stopped_by: str = "steps"  # "steps" or "time budget"
+    batch_size: int = 0
+    max_length: int = 0
+    notes: list[str] = field(default_factory=list)
     train_loss: list[list[float]] = field(default_factory=list)
     held_out_loss: list[list[float]] = field(default_factory=list)
 
@@ -72,8 +82,8 @@ class AdaptResult:
         return asdict(self)
 
 
-def detect_objective(path: str | Path) -> str:
-    """``"mlm"`` when the checkpoint has a masked-LM head, else ``"simcse"``."""
+def has_mlm_head(path: str | Path) -> bool:
+    """Whether the checkpoint's architecture is a masked LM (``*ForMaskedLM`` / ``*ForPreTraining``)."""
     path = Path(path)
     cfg_file = path / "config.json"
     if not cfg_file.is_file():  # a sentence-transformers folder may keep the body in a subfolder
@@ -83,14 +93,19 @@ def detect_objective(path: str | Path) -> str:
         arch = json.loads(cfg_file.read_text(encoding="utf-8")).get("architectures") or []
     except (OSError, json.JSONDecodeError):
         arch = []
-    return "mlm" if any(a.endswith(("ForMaskedLM", "ForPreTraining")) for a in arch) else "simcse"
+    return any(a.endswith(("ForMaskedLM", "ForPreTraining")) for a in arch)
+
+
+def detect_objective(path: str | Path) -> str:
+    """The ``auto`` objective: ``"mlm"`` when the checkpoint has a masked-LM head, else ``"simcse"``."""
+    return "mlm" if has_mlm_head(path) else "simcse"
 
 
 def _split(texts: list[str], held_out: float, seed: int) -> tuple[list[str], list[str]]:
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(texts))
     n_held = int(round(held_out * len(texts))) if len(texts) >= 4 else 0
-    n_held = min(n_held, 512)
+    n_held = min(n_held, MAX_HELD_OUT)
     return [texts[i] for i in order[n_held:]], [texts[i] for i in order[:n_held]]
 
 
@@ -105,22 +120,72 @@ def _batches(n: int, batch_size: int, steps: int, seed: int):
         yield batch
 
 
+def check_settings(
+    steps: int, batch_size: int, max_length: int, time_budget: float | None = None, held_out: float = 0.1
+) -> None:
+    """Raise :class:`ConfigError` (one line) for a setting :func:`adapt` cannot run with.
+
+    >>> check_settings(100, 16, 64, time_budget=-5)
+    Traceback (most recent call last):
+    ...
+    fewtag.errors.ConfigError: time_budget must be a positive number of seconds, got -5
+    """
+    if steps < 1:
+        raise ConfigError(f"steps must be >= 1, got {steps}")
+    if batch_size < 2:
+        raise ConfigError(f"batch_size must be >= 2 (in-batch negatives need two texts), got {batch_size}")
+    if max_length < 8:
+        raise ConfigError(f"max_length must be >= 8 tokens, got {max_length}")
+    if time_budget is not None and not (math.isfinite(time_budget) and time_budget > 0):
+        raise ConfigError(f"time_budget must be a positive number of seconds, got {time_budget}")
+    if not 0 <= held_out < 1:
+        raise ConfigError(f"held_out must be in [0, 1), got {held_out}")
+
+
+class _Clock:
+    """Wall time since the run began, and how many more steps the time budget allows."""
+
+    def __init__(self, budget: float | None, steps: int):
+        self.start = time.perf_counter()
+        self.budget = budget
+        self.steps = steps
+        self.train_seconds = 0.0  # optimiser steps only
+        self.eval_seconds = 0.0  # the last held-out evaluation
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def planned(self, done: int) -> int:
+        """Steps the run expects to make in all: ``steps``, or fewer when the budget runs out first.
+
+        The budget keeps room for one last held-out evaluation; at least one step always runs.
+        """
+        if self.budget is None or done == 0:
+            return self.steps
+        per_step = self.train_seconds / done
+        left = self.budget - self.elapsed() - self.eval_seconds
+        return max(done, min(self.steps, done + int(left // per_step)))
+
+
 def adapt(
     texts: Sequence[str],
     model: str | Path,
     out: str | Path,
     *,
-    steps: int = 300,
+    steps: int = DEFAULT_STEPS,
     objective: str = "auto",
-    batch_size: int = 16,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     learning_rate: float | None = None,
-    max_length: int = 128,
+    max_length: int = DEFAULT_MAX_LENGTH,
     held_out: float = 0.1,
     eval_every: int | None = None,
+    time_budget: float | None = None,
     seed: int = 0,
-    on_step: Callable[[int, float], None] | None = None,
 ) -> AdaptResult:
     """Continue pretraining ``model`` on ``texts`` and save the checkpoint to ``out``.
+
+    Progress (``"adapt"``, step, planned steps, ``loss=``, ``seconds_left=``)
+    goes to :func:`fewtag.progress.report`.
 
     Parameters
     ----------
@@ -131,18 +196,23 @@ def adapt(
     out : str or Path
         Output folder; written atomically (whole or not at all).
     steps : int
-        Optimiser steps.
+        Optimiser steps (at most; see ``time_budget``).
     objective : {"auto", "mlm", "tsdae", "simcse"}
-        ``auto``: ``mlm`` when the checkpoint has a masked-LM head, else ``simcse``.
+        ``auto``: ``mlm`` when the checkpoint has a masked-LM head, else
+        ``simcse``. ``mlm`` on a sentence encoder trains its body under a
+        fresh MLM head and writes a sentence encoder back.
     batch_size, learning_rate, max_length : training settings
         Default learning rate: 5e-5 (mlm), 3e-5 (simcse, tsdae).
     held_out : float
-        Fraction of the texts kept apart for the held-out loss.
+        Fraction of the texts (at most :data:`MAX_HELD_OUT`) kept apart for the held-out loss.
     eval_every : int, optional
-        Steps between held-out evaluations (default: 10 points per run).
+        Steps between held-out evaluations (default: 5 points per run).
+    time_budget : float, optional
+        Seconds for the whole run (loading, training, held-out evaluations;
+        saving follows). The run stops before a step that would not fit, saves
+        what it learned and says so in ``stopped_by``; at least one step runs.
+        The learning rate decays over the steps the budget allows.
     seed : int
-    on_step : callable(step, loss), optional
-        Progress callback.
 
     Returns
     -------
@@ -151,14 +221,14 @@ def adapt(
     Raises
     ------
     ConfigError
-        Unknown objective, or ``mlm`` on a model without an MLM head.
+        Unknown objective, a bad setting (``steps < 1``, ``time_budget <= 0``,
+        ...), or ``mlm`` on a model transformers has no masked-LM class for.
     InputError
-        Fewer than 2 texts.
+        Fewer than 2 texts, or a diverging loss.
     """
     if objective not in OBJECTIVES:
         raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    if steps < 1:
-        raise ConfigError(f"steps must be >= 1, got {steps}")
+    check_settings(steps, batch_size, max_length, time_budget, held_out)
     texts = [t for t in texts if isinstance(t, str) and t.strip()]
     if len(texts) < 2:
         raise InputError(f"need at least 2 unlabelled texts to adapt on, got {len(texts)}")
@@ -166,55 +236,71 @@ def adapt(
         import torch
     except ImportError as exc:
         raise MissingDependencyError("torch is needed for adaptation: pip install 'fewtag[encoders]'") from exc
-    from fewtag.methods._schedule import linear_warmup_decay
+    from fewtag.adapt.objectives import make_objective
+    from fewtag.methods._schedule import lr_factor
     from fewtag.models import resolve_model
 
+    clock = _Clock(time_budget, steps)
     path = resolve_model(model, method="adapt")
     chosen = detect_objective(path) if objective == "auto" else objective
-    if chosen == "mlm" and detect_objective(path) != "mlm":
-        raise ConfigError(
-            f"{model} has no masked-LM head, so objective 'mlm' cannot train it; "
-            "use --objective simcse or tsdae (sentence encoders)"
-        )
     train, held = _split(texts, held_out, seed)
-    eval_every = eval_every or max(1, steps // 10)
+    eval_every = eval_every or max(1, steps // 5)
     torch.manual_seed(seed)
     lr = learning_rate or (5e-5 if chosen == "mlm" else 3e-5)
-    runs: dict[str, Callable[[Path, int], _Objective]] = {"mlm": _MLMRun, "simcse": _SimCSERun, "tsdae": _TSDAERun}
-    trainer = runs[chosen](path, max_length)
+    trainer = make_objective(chosen, path, max_length, has_mlm_head=has_mlm_head(path), name=str(model))
     params = [p for p in trainer.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
-    sched = linear_warmup_decay(optimiser, warmup, steps)
+    plan = {"total": steps}  # shrinks when the time budget allows fewer steps
+    sched = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: lr_factor(s, warmup, plan["total"]))
     result = AdaptResult(
         out=str(out),
         model=str(model),
         objective=chosen,
-        steps=steps,
+        steps=0,
         n_train=len(train),
         n_held_out=len(held),
         seconds=0.0,
+        steps_requested=steps,
+        time_budget=time_budget,
+        batch_size=batch_size,
+        max_length=max_length,
+        notes=list(trainer.notes),
     )
-    start = time.perf_counter()
+
+    def evaluate(step: int) -> None:
+        t0 = time.perf_counter()
+        result.held_out_loss.append([step, trainer.held_out_loss(held, batch_size, seed)])
+        clock.eval_seconds = time.perf_counter() - t0
+
     if held:
-        result.held_out_loss.append([0, trainer.held_out_loss(held, batch_size, seed)])
+        evaluate(0)
     for step, idx in enumerate(_batches(len(train), batch_size, steps, seed), 1):
+        if step > 1 and clock.planned(step - 1) < step:
+            result.stopped_by = "time budget"
+            break
+        t0 = time.perf_counter()
         trainer.train_mode()
         loss = trainer.loss([train[i] for i in idx])
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimiser.step()
-        sched.step()
         value = float(loss.detach())
         if not math.isfinite(value):
             raise InputError(f"the {chosen} loss diverged at step {step}; lower the learning rate")
+        clock.train_seconds += time.perf_counter() - t0
+        result.steps = step
         result.train_loss.append([step, value])
-        if on_step is not None:
-            on_step(step, value)
-        if held and (step % eval_every == 0 or step == steps):
-            result.held_out_loss.append([step, trainer.held_out_loss(held, batch_size, seed)])
-    result.seconds = round(time.perf_counter() - start, 2)
+        plan["total"] = max(warmup + 1, clock.planned(step))
+        sched.step()
+        per_step = clock.train_seconds / step
+        report("adapt", step, clock.planned(step), loss=value, seconds_left=(clock.planned(step) - step) * per_step)
+        if held and step % eval_every == 0 and step < steps:
+            evaluate(step)
+    if held and (not result.held_out_loss or result.held_out_loss[-1][0] != result.steps):
+        evaluate(result.steps)
+    result.seconds = round(clock.elapsed(), 2)
     with atomic_dir(out) as tmp:
         trainer.save(tmp)
         write_json(tmp / LOG_FILE, result.to_dict())
@@ -245,127 +331,3 @@ def plot_losses(result: AdaptResult, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-# ---------------------------------------------------------------- objectives
-class _MLMRun:
-    def __init__(self, path: Path, max_length: int):
-        from transformers import AutoModelForMaskedLM, AutoTokenizer, DataCollatorForLanguageModeling
-
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModelForMaskedLM.from_pretrained(str(path))
-        self.collator = DataCollatorForLanguageModeling(self.tokenizer, mlm=True, mlm_probability=0.15)
-        self.max_length = max_length
-
-    def parameters(self):
-        return self.model.parameters()
-
-    def train_mode(self) -> None:
-        self.model.train()
-
-    def loss(self, texts: list[str]):
-        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_special_tokens_mask=True)
-        rows = [{k: enc[k][i] for k in enc} for i in range(len(texts))]
-        batch = self.collator(rows)
-        return self.model(**batch).loss
-
-    def held_out_loss(self, texts: list[str], batch_size: int, seed: int) -> float:
-        import torch
-
-        self.model.eval()
-        state = torch.random.get_rng_state()
-        torch.manual_seed(seed + 1)  # the same masks at every evaluation
-        try:
-            with torch.no_grad():
-                losses = [
-                    float(self.loss(texts[i : i + batch_size])) * len(texts[i : i + batch_size])
-                    for i in range(0, len(texts), batch_size)
-                ]
-        finally:
-            torch.random.set_rng_state(state)
-        return sum(losses) / len(texts)
-
-    def save(self, folder: Path) -> None:
-        self.model.save_pretrained(folder)
-        self.tokenizer.save_pretrained(folder)
-
-
-class _SimCSERun:
-    def __init__(self, path: Path, max_length: int):
-        from fewtag.embed import load_sentence_transformer
-
-        self.model = load_sentence_transformer(path, max_length, device="cpu")
-        self.loss_fn = self._make_loss()
-
-    def _make_loss(self):
-        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-
-        return MultipleNegativesRankingLoss(self.model)
-
-    def parameters(self):
-        return self.model.parameters()
-
-    def train_mode(self) -> None:
-        self.model.train()
-
-    def _tokenize(self, texts: list[str]) -> dict:
-        prep = getattr(self.model, "preprocess", None) or self.model.tokenize  # renamed in ST 6
-        return prep(texts)
-
-    def _features(self, texts: list[str]) -> list[dict]:
-        return [self._tokenize(texts), self._tokenize(texts)]
-
-    def loss(self, texts: list[str]):
-        return self.loss_fn(self._features(texts), None)
-
-    def held_out_loss(self, texts: list[str], batch_size: int, seed: int) -> float:
-        import torch
-
-        self.model.train()  # dropout makes the two views differ: that is the objective
-        state = torch.random.get_rng_state()
-        torch.manual_seed(seed + 1)
-        try:
-            with torch.no_grad():
-                losses = [
-                    float(self.loss(texts[i : i + batch_size])) * len(texts[i : i + batch_size])
-                    for i in range(0, len(texts), batch_size)
-                    if len(texts[i : i + batch_size]) > 1
-                ]
-        finally:
-            torch.random.set_rng_state(state)
-        return sum(losses) / max(1, len(texts))
-
-    def save(self, folder: Path) -> None:
-        self.model.eval()
-        self.model.save(str(folder))
-
-
-class _TSDAERun(_SimCSERun):
-    def __init__(self, path: Path, max_length: int):
-        self.path = path
-        self.rng = np.random.default_rng(0)
-        super().__init__(path, max_length)
-
-    def _make_loss(self):
-        from sentence_transformers.sentence_transformer.losses import DenoisingAutoEncoderLoss
-        from transformers.utils import logging as hf_logging
-
-        level = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()  # the decoder's new cross-attention weights are expected
-        try:
-            return DenoisingAutoEncoderLoss(self.model, decoder_name_or_path=str(self.path), tie_encoder_decoder=True)
-        finally:
-            hf_logging.set_verbosity(level)
-
-    def parameters(self):
-        return self.loss_fn.parameters()  # encoder and (tied) decoder
-
-    def _features(self, texts: list[str]) -> list[dict]:
-        noisy = []
-        for t in texts:  # TSDAE's noise: delete 60% of the words
-            words = t.split()
-            keep = self.rng.random(len(words)) >= 0.6
-            if words and not keep.any():
-                keep[int(self.rng.integers(len(words)))] = True
-            noisy.append(" ".join(w for w, k in zip(words, keep) if k))
-        return [self._tokenize(noisy), self._tokenize(texts)]
