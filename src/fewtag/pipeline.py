@@ -31,6 +31,7 @@ from fewtag.registry import create
 __all__ = [
     "parse_params",
     "parse_targets",
+    "time_budget_per_fit",
     "train_model",
     "read_predict_input",
     "predict_records",
@@ -79,6 +80,22 @@ def _number(text: str, what: str) -> float:
         return float(text)
     except ValueError:
         raise ConfigError(f"{what} must be a number in (0, 1]; got {text!r}") from None
+
+
+def time_budget_per_fit(method: str, budget: float, *, prepared: bool) -> float:
+    """Seconds of training each fit of ``method`` gets when ``train`` may spend ``budget``.
+
+    A prepared folder fits once. A labelled file fits a ``"holdout"`` method twice
+    (on the tuning fold's complement, then on all rows) with about the same pairs
+    or steps each, so each fit gets half; the k-fold methods have no training loop.
+
+    >>> time_budget_per_fit("setfit", 300, prepared=False)
+    150.0
+    """
+    from fewtag.registry import get_method
+
+    fits = 1 if prepared or get_method(method).tuning != "holdout" else 2
+    return float(budget) / fits
 
 
 def data_fingerprint(texts: list[str], labels: list[list[str]]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Self, TypeVar
 
 import typer
@@ -57,6 +58,37 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
         transient=True,
     ) as bar:
         yield from bar.track(items, total=total, description=description)
+
+
+@contextmanager
+def step_progress() -> Iterator[None]:
+    """Draw the steps that training loops report (:mod:`fewtag.progress`): a bar per task
+    with steps done, the loss and the time left; silent with ``--quiet`` or off a terminal."""
+    from fewtag.progress import reporting
+
+    if state.quiet or not console.is_terminal:
+        yield
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def listener(task: str, done: int, total: int, fields: dict) -> None:
+        if task not in tasks or done <= 1:
+            if task in tasks:
+                bar.remove_task(tasks[task])
+            tasks[task] = bar.add_task(task, total=total, loss=float("nan"))
+        bar.update(tasks[task], completed=done, total=total, loss=float(fields.get("loss", float("nan"))))
+
+    with bar, reporting(listener):
+        yield
 
 
 class Spinner:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fewtag.cli._app import app, info, out
+from fewtag.cli._app import app, fail, info, out, step_progress
 
 
 @app.command("train")
@@ -36,6 +36,13 @@ def train_command(
     holdout: float = typer.Option(
         None, "--holdout", help="Keep this fraction of a labelled file out as a test part, scored once."
     ),
+    time_budget: float = typer.Option(
+        None,
+        "--time-budget",
+        help="Seconds of body training for setfit (its schedule is shortened to fit). "
+        "A labelled file fits setfit twice (a tuning fit, then all rows): "
+        "each fit gets its share of the budget.",
+    ),
 ) -> None:
     """Train a model and save it.
 
@@ -48,10 +55,16 @@ def train_command(
     from fewtag.decision import DecisionSpec
     from fewtag.io import guard_out
     from fewtag.methods.augmented import augmented_spec
-    from fewtag.pipeline import parse_params, parse_targets, train_model
+    from fewtag.pipeline import parse_params, parse_targets, time_budget_per_fit, train_model
     from fewtag.registry import method_parameters
 
     params = parse_params(param)
+    if time_budget is not None:
+        if not time_budget > 0:
+            fail(f"--time-budget must be a positive number of seconds, got {time_budget}")
+        if "time_budget" not in method_parameters(method):
+            fail(f"--time-budget: {method} has no training loop to budget (setfit has)")
+        params["time_budget"] = time_budget_per_fit(method, time_budget, prepared=data.is_dir())
     decision = DecisionSpec(objective=objective, precision_target=parse_targets(precision_target), top_k=top_k)
     if augment and model is not None and "model" in method_parameters(method):
         params.setdefault("model", model)  # the wrapped method gets the encoder
@@ -59,19 +72,20 @@ def train_command(
     method, params = augmented_spec(method, params, augment, n_aug)
     with guard_out(out_dir, "model", force=force):  # refuse a foreign --out before training
         info(f"training {label} on {data}" + (f" (slice {slice_name})" if data.is_dir() else ""))
-        tagger, metrics = train_model(
-            data,
-            method,
-            out_dir,
-            params=params,
-            model=model,
-            slice_name=slice_name,
-            seed=seed,
-            decision=decision,
-            folds=folds,
-            holdout=holdout,
-            log=info,
-        )
+        with step_progress():
+            tagger, metrics = train_model(
+                data,
+                method,
+                out_dir,
+                params=params,
+                model=model,
+                slice_name=slice_name,
+                seed=seed,
+                decision=decision,
+                folds=folds,
+                holdout=holdout,
+                log=info,
+            )
     out.print(
         f"{out_dir}: {label} on {metrics['train_size']} examples, trained in {metrics['train_s']:.1f} s "
         f"(tuned on: {metrics['tuning']})",

@@ -37,7 +37,6 @@ the label priors estimated on them (``adjust_priors``).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,9 @@ from fewtag.embed.encoder import Encoder, load_sentence_transformer
 from fewtag.embed.tagger import EncoderMixin, label_phrase
 from fewtag.errors import ConfigError, InputError
 from fewtag.methods._linear import fit_linear_head, linear_scores
-from fewtag.methods._schedule import linear_warmup_decay
 from fewtag.methods.base import BaseTagger
 from fewtag.methods.setfit_sampler import sample_pairs
+from fewtag.methods.setfit_train import train_pairs
 from fewtag.models import DEFAULT_ENCODER
 from fewtag.registry import register
 
@@ -98,6 +97,21 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         training priors to them. Few-shot slices are balanced while real data
         rarely is. One step, not full EM: a few-shot head is poorly
         calibrated and full EM overshoots.
+    token_budget : int
+        Padded tokens per forward pass while training: a pair batch is cut
+        into micro-batches within it and their gradients accumulated, so
+        memory is bounded whatever the text lengths and the effective batch
+        stays ``batch_size`` pairs.
+    time_budget : float, optional
+        Seconds the body training may take; the learning-rate schedule is
+        shortened to the steps that fit (``fewtag train --time-budget``).
+    max_steps : int, optional
+        Cap on optimiser steps.
+    train_max_length : int, optional
+        Tokens per text while training the body (default ``max_length``);
+        the head and predictions use ``max_length``.
+    precision : {"fp32", "bf16"}
+        bf16 autocast for training (CPUs with native bf16).
     random_state : int
 
     Notes
@@ -132,6 +146,11 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         label_templates: str = "always",
         templates: tuple[str, ...] = DEFAULT_TEMPLATES,
         adjust_priors: bool = True,
+        token_budget: int = 4096,
+        time_budget: float | None = None,
+        max_steps: int | None = None,
+        train_max_length: int | None = None,
+        precision: str = "fp32",
         random_state: int = 0,
     ):
         self.model = model
@@ -147,6 +166,11 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         self.label_templates = label_templates
         self.templates = templates
         self.adjust_priors = adjust_priors
+        self.token_budget = token_budget
+        self.time_budget = time_budget
+        self.max_steps = max_steps
+        self.train_max_length = train_max_length
+        self.precision = precision
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -155,6 +179,14 @@ class SetFitTagger(EncoderMixin, BaseTagger):
             raise ConfigError(f"label_templates must be auto, always or never; got {self.label_templates!r}")
         if self.max_pairs < 1 or self.num_iterations < 1 or self.num_epochs < 0 or self.batch_size < 1:
             raise ConfigError("setfit needs max_pairs, num_iterations, batch_size >= 1 and num_epochs >= 0")
+        if self.token_budget < 1 or (self.max_steps is not None and self.max_steps < 1):
+            raise ConfigError("setfit needs token_budget >= 1 and max_steps >= 1 (or unset)")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ConfigError(f"setfit's time_budget must be a positive number of seconds, got {self.time_budget}")
+        if self.precision not in {"fp32", "bf16"}:
+            raise ConfigError(f"setfit's precision must be fp32 or bf16, got {self.precision!r}")
+        if self.train_max_length is not None and self.train_max_length < 2:
+            raise ConfigError(f"setfit's train_max_length must be >= 2, got {self.train_max_length}")
         if any("{label}" not in t for t in self.templates):
             raise ConfigError(f"every template needs a '{{label}}' field; got {list(self.templates)}")
 
@@ -192,11 +224,25 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         body = load_sentence_transformer(base.path, self.max_length)
         n_pairs = int(min(self.max_pairs, 2 * self.num_iterations * len(texts)))
         epochs = [sample_pairs(y, n_pairs, rng) for _ in range(self.num_epochs)]
-        steps = self._train_body(body, texts, epochs)
+        if self.train_max_length is not None:
+            body.max_seq_length = int(self.train_max_length)
+        run = train_pairs(
+            body,
+            texts,
+            epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.body_learning_rate,
+            warmup_ratio=self.warmup_ratio,
+            token_budget=self.token_budget,
+            time_budget=self.time_budget,
+            max_steps=self.max_steps,
+            bf16=self.precision == "bf16",
+        )
+        body.max_seq_length = int(self.max_length)
         self.metadata_["setfit"] = {
             "pairs_per_epoch": int(len(epochs[0][0])) if epochs else 0,
-            "steps": steps,
             "training_texts": len(texts),
+            **run.to_dict(),
         }
         self._set_body(body)
         x = self._body_encoder.encode(texts, batch_size=64)
@@ -223,39 +269,6 @@ class SetFitTagger(EncoderMixin, BaseTagger):
     def _raw_scores(self, texts) -> NDArray[np.float64]:
         x = self._body_encoder.encode(texts, batch_size=64)
         return linear_scores(x, self.coef_, self.intercept_, multi_label=self.multi_label_)
-
-    def _train_body(self, body, texts: list[str], epochs) -> int:
-        """Minimise the MSE between pair cosines and their 0/1 targets; return the steps run."""
-        import torch
-        import torch.nn.functional as F
-
-        total = sum(math.ceil(len(a) / self.batch_size) for a, _, _ in epochs)
-        if total == 0:
-            return 0
-        optimizer = torch.optim.AdamW(body.parameters(), lr=self.body_learning_rate)
-        warmup = max(1, int(self.warmup_ratio * total))
-        scheduler = linear_warmup_decay(optimizer, warmup, total)
-        device = body.device
-        prepare = getattr(body, "preprocess", None) or body.tokenize
-        body.train()
-        step = 0
-        for a, b, t in epochs:
-            for start in range(0, len(a), self.batch_size):
-                ia, ib = a[start : start + self.batch_size], b[start : start + self.batch_size]
-                uniq, inv = np.unique(np.concatenate([ia, ib]), return_inverse=True)
-                features = prepare([texts[i] for i in uniq])
-                features = {k: v.to(device) if hasattr(v, "to") else v for k, v in features.items()}
-                emb = body(features)["sentence_embedding"]
-                ea, eb = emb[inv[: len(ia)]], emb[inv[len(ia) :]]
-                target = torch.as_tensor(t[start : start + self.batch_size], device=device)
-                loss = F.mse_loss(F.cosine_similarity(ea, eb), target)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                step += 1
-        body.eval()
-        return step
 
     def _set_body(self, body, path: Path | None = None) -> None:
         base = self.metadata_.get("encoder", {})
