@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "export",
     "adapt",
     "discover",
+    "distill",
     "models",
 ]
 
