@@ -111,6 +111,7 @@ def gap_to_teacher(teacher_dir, student_vectors):
 def test_student_cosines_get_closer_to_the_teachers(models, labelled_file, tmp_path):
     from fewtag.distill import distill, read_distill_data
     from fewtag.embed import get_encoder
+    from fewtag.progress import reporting
     from fewtag.registry import load_tagger
 
     teacher, student, _ = models
@@ -118,9 +119,13 @@ def test_student_cosines_get_closer_to_the_teachers(models, labelled_file, tmp_p
     data = read_distill_data(labelled_file)
     assert (len(data.train), len(data.unlabelled)) == (18, len(UNLABELLED))
     out = tmp_path / "student"
-    _, result = distill(
-        str(teacher), data, out, student=str(student), steps=12, batch_size=8, learning_rate=1e-3, max_length=32
-    )
+    seen: list[tuple[str, int, int]] = []
+    with reporting(lambda task, done, total, fields: seen.append((task, done, total))):
+        _, result = distill(
+            str(teacher), data, out, student=str(student), steps=12, batch_size=8, learning_rate=1e-3, max_length=32
+        )
+    assert [s for s in seen if s[0] == "student learns"] == [("student learns", i, 12) for i in range(1, 13)]
+    assert ("teacher embeds", 26, 26) in seen
     model = load_tagger(out)
     after = gap_to_teacher(teacher, model._body_encoder.encode(HELD_OUT))
     assert after < 0.5 * before, (before, after)  # on texts outside the training pool

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from fewtag.cli._app import app, console, info, out, state
+from fewtag.cli._app import app, info, out, step_progress
 
 
 @app.command("distill")
@@ -47,8 +47,6 @@ def distill_command(
     labelled texts and the teacher's labels for the unlabelled ones. Defaults: 200 steps of 16
     texts at 128 tokens, a few minutes on 2 cores with MiniLM, plus one teacher pass over the texts.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from fewtag.decision import DecisionSpec
     from fewtag.distill import distill, read_distill_data
     from fewtag.io import guard_out
@@ -61,25 +59,7 @@ def distill_command(
             f"distilling {teacher} into {student} on {len(dataset.pool())} texts "
             f"({len(dataset.train)} labelled), {steps} steps" + (f", budget {time_budget:.0f} s" if time_budget else "")
         )
-        show = not state.quiet and console.is_terminal
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.5f}"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            disable=not show,
-        ) as bar:
-            tasks = {
-                "teacher": bar.add_task("Teacher embeds", total=None, loss=float("nan")),
-                "student": bar.add_task("Student learns", total=steps, loss=float("nan")),
-            }
-
-            def on_progress(phase: str, done: int, total: int, loss: float) -> None:
-                bar.update(tasks[phase], completed=done, total=total, loss=loss)
-
+        with step_progress():
             tagger, result = distill(
                 teacher,
                 dataset,
@@ -94,7 +74,6 @@ def distill_command(
                 head_params=parse_params(param),
                 decision=spec,
                 seed=seed,
-                progress=on_progress,
                 log=info,
             )
     gap = result.cosine_gap

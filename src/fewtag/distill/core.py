@@ -32,14 +32,13 @@ from fewtag.distill.train import BodyTraining, cosine_gap, train_student_body
 from fewtag.errors import ConfigError, InputError
 from fewtag.methods.base import BaseTagger
 from fewtag.models import DEFAULT_ENCODER
+from fewtag.progress import report
 
 __all__ = ["DistillResult", "distill", "HEADS"]
 
 HEADS = ("auto", "teacher", "labelled")
 #: texts on which the cosine gap to the teacher is measured before and after
 GAP_TEXTS = 128
-
-Progress = Callable[[str, int, int, float], None]
 
 
 @dataclass
@@ -128,7 +127,6 @@ def distill(
     head_params: dict[str, Any] | None = None,
     decision: Any = None,
     seed: int = 0,
-    progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[BaseTagger, DistillResult]:
     """Distil ``teacher`` into ``student`` on ``data`` and save a setfit model folder to ``out``.
@@ -164,13 +162,16 @@ def distill(
     decision : DecisionSpec or dict, optional
         What the decision rule is tuned for on the validation texts.
     seed : int
-    progress : callable(phase, done, total, loss), optional
-        Called as the teacher embeds (``"teacher"``) and after each step (``"student"``).
     log : callable(str), optional
 
     Returns
     -------
     (tagger, result)
+
+    Notes
+    -----
+    Progress goes to :func:`fewtag.progress.report`: ``"teacher embeds"`` (texts done) and
+    ``"student learns"`` (steps done, with the loss).
 
     Raises
     ------
@@ -194,7 +195,6 @@ def distill(
     create("setfit", head_params)  # an unknown parameter fails before any model loads
     check_out(out, "model")
     say = log or (lambda _m: None)
-    report = progress or (lambda *_a: None)
     pool = data.pool()
     if not pool:
         raise InputError("no texts to distil on")
@@ -209,7 +209,7 @@ def distill(
     vectors = np.zeros((len(pool), teach.dim), dtype=np.float32)
     for start in range(0, len(pool), chunk):
         vectors[start : start + chunk] = teach.embed(pool[start : start + chunk])
-        report("teacher", min(start + chunk, len(pool)), len(pool), float("nan"))
+        report("teacher embeds", min(start + chunk, len(pool)), len(pool))
     gap_texts, gap_on = _gap_texts(data, pool, seed)
     gap_teacher = teach.embed(gap_texts)
     extra_texts, extra_labels = _teacher_labels(teach, data) if chosen_head == "teacher" else ([], [])
@@ -227,7 +227,7 @@ def distill(
         learning_rate=learning_rate,
         deadline=None if time_budget is None else t0 + time_budget,
         seed=seed,
-        on_step=lambda s, total, loss: report("student", s, total, loss),
+        on_step=lambda s, total, loss: report("student learns", s, total, loss=loss),
     )
     seconds["student"] = training.seconds
     gap_after = cosine_gap(_encode(body, gap_texts), gap_teacher)
