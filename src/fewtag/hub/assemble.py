@@ -10,7 +10,6 @@ drops a single top-level folder and leaves out ``desktop.ini`` files.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -122,12 +121,13 @@ def extract(
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with zf.open(info) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, _BLOCK)
+                    while block := src.read(_BLOCK * 8):
+                        dst.write(block)
+                        done += len(block)
+                        if on_bytes is not None:
+                            on_bytes(done, total)
             except (zipfile.BadZipFile, EOFError) as exc:  # a CRC mismatch
                 raise ModelFileError(f"the model zip is corrupt at {info.filename!r} ({exc})") from None
-            done += info.file_size
-            if on_bytes is not None:
-                on_bytes(done, total)
     if on_bytes is not None:
         on_bytes(total, total)
     return dropped
