@@ -1,27 +1,30 @@
-"""Encoder backends vs sentence-transformers' ``encode``: texts/s, fidelity and downstream F1.
+"""Encoder backends vs sentence-transformers' ``encode``: texts/s, peak RSS, fidelity, F1 lost.
 
-Embeds the same issue texts (title + body, ``--max-length`` tokens) with
-sentence-transformers' own ``encode`` (the reference) and with each fewtag
-backend (torch, torch-bf16, onnx, onnx-int8), in one process, the embedding
-cache off. Prints texts/s, the ratio to the reference, GFLOP/s (about 21 MFLOP
-per MiniLM token, BENCHMARKS.md D) and the cosine to the reference vectors.
-With ``--data`` (a folder written by ``fewtag prepare``) it also trains
-``embed-logreg`` on the full training split with each backend and prints the
-test micro/macro F1, to show what the faster backends cost downstream.
+Embeds the same issue texts (the 4-repository set through the model's text path, ``--max-length``
+tokens) with sentence-transformers' own ``encode`` (the reference, batches of 32) and with each
+fewtag backend, in one process, the caches off. The texts are cut into ``--rounds`` parts and the
+runs are interleaved (every backend embeds part 1, then every backend part 2, in a rotated order),
+so a change of load on shared cores hits all backends alike; the ratio to the reference is
+total reference time / total backend time. ``auto`` is what the default resolves to here (the CPU
+flags are printed). Peak RSS is measured in a child process per backend (load the model, embed
+64 texts, ``ru_maxrss``).
 
-    fewtag import ../shared/data/github_issues_hf_datasets/datasets-issues.zip --store /tmp/es/w.db
-    fewtag prepare --config configs/hf-datasets.toml --store /tmp/es/w.db --out /tmp/es/hf
-    .venv/bin/python benchmarks/encoder_speed.py --data /tmp/es/hf --texts 1000
+``--f1`` adds the downstream cost: ``embed-logreg`` 5-fold out-of-fold macro/micro F1 on the
+balanced 300 training issues of each of the 4 repositories (``long_text.py``'s validation
+protocol, never the test part), 3 fold partitions, per backend, and the paired difference to
+fp32 ``torch``.
 
-Without ``--data`` the texts come from the bundled sample (data/sample).
+    nice -n 5 .venv/bin/python benchmarks/encoder_speed.py --texts 1000 --f1 --cache /tmp/es/emb.db
+    nice -n 5 .venv/bin/python benchmarks/encoder_speed.py --model sentence-transformers/all-mpnet-base-v2 \\
+        --texts 200 --backends torch,torch-bf16,onnx-int8
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,104 +33,173 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
-BACKENDS = ["torch", "torch-bf16", "onnx", "onnx-int8"]
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "huggingface-datasets-issues.jsonl.gz"
-FLOP_PER_TOKEN = 21.2e6  # 6 layers x (4*384^2 + 2*384*1536) multiply-adds x 2
+BACKENDS = ["torch", "auto", "onnx", "onnx-int8"]
+REFERENCE = "st-encode"
 
 
-def sample_texts() -> list[str]:
-    with gzip.open(SAMPLE, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
-    return [f"{r.get('title') or ''}\n\n{r.get('body') or ''}".strip() for r in rows if not r.get("pull_request")]
+def issue_texts(n: int) -> list[str]:
+    """``n`` issue texts, round-robin over the 4 repositories, through the default text path."""
+    from long_text import DATA, REPOS
+
+    from fewtag.data.text import TextSpec
+
+    spec, per_repo = TextSpec(), []
+    for repo in REPOS:
+        rows = json.loads((DATA / f"{repo}.json").read_text(encoding="utf-8"))
+        rng = np.random.RandomState(1)
+        per_repo.append([rows[i] for i in rng.permutation(len(rows))])
+    rows = [r for group in zip(*per_repo) for r in group][:n]
+    return [spec.text_of({"title": r["title"] or "", "body": r["body"] or ""}) for r in rows]
 
 
-def timed(fn, *args) -> tuple[float, np.ndarray]:
-    start = time.perf_counter()
-    out = fn(*args)
-    return time.perf_counter() - start, out
+def embedder(model: str, backend: str, max_length: int, batch_size: int):
+    """``(name, resolved backend, fn(texts))`` for one row of the table."""
+    from fewtag.embed import get_encoder
+
+    if backend == REFERENCE:
+        st = get_encoder(model, max_length, backend="torch").model
+
+        def run(texts: list[str]) -> np.ndarray:
+            return st.encode(
+                texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+
+        return "sentence-transformers encode (reference)", "torch", run
+    enc = get_encoder(model, max_length, backend=backend)
+    label = f"fewtag {backend}" + (f" (= {enc.backend})" if backend == "auto" else "")
+    return label, enc.backend, lambda texts: enc.encode(texts, batch_size=batch_size)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", help="prepared dataset folder (texts + the downstream F1 check)")
-    p.add_argument("--texts", type=int, default=1000, help="texts embedded per backend")
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--backends", default=",".join(BACKENDS))
-    a = p.parse_args()
+def child_rss(model: str, backend: str, max_length: int, batch_size: int, n: int) -> float:
+    """Peak RSS (MiB) of a fresh process that loads ``backend`` and embeds ``n`` texts."""
+    code = (
+        "import sys, resource; sys.argv = ['x']; sys.path.insert(0, 'benchmarks');"
+        "import encoder_speed as e; from fewtag.embed import configure_cache; configure_cache(None);"
+        f"texts = e.issue_texts({n});"
+        f"_, _, run = e.embedder({model!r}, {backend!r}, {max_length}, {batch_size}); run(texts);"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
 
+
+def cpu_line() -> str:
+    import torch
+
+    from fewtag.embed.backends import BF16_FLAGS, cpu_flags, resolve_backend
+
+    flags = sorted(BF16_FLAGS & cpu_flags()) or ["none"]
+    return (
+        f"CPU bf16 flags: {', '.join(flags)}; torch oneDNN bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}; "
+        f"auto -> {resolve_backend('auto')}"
+    )
+
+
+def speed(a: argparse.Namespace) -> None:
     import torch
 
     from fewtag.embed import configure_cache, get_encoder
 
     configure_cache(None)
-    data = None
-    if a.data:
-        from fewtag.data.dataset import load_prepared
-
-        data = load_prepared(a.data)
-        pool = data.unsup.texts + data.train.texts + data.valid.texts + data.test.texts
-    else:
-        pool = sample_texts()
-    texts = [f"{t} ." for t in (pool * (a.texts // len(pool) + 1))[: a.texts]]  # unseen by any cache
-    reference = get_encoder(ENCODER, a.max_length)
-    tokens = sum(min(len(ids), a.max_length) for ids in reference.model.tokenizer(texts)["input_ids"])
-
-    def st_encode(batch: list[str]) -> np.ndarray:
-        return reference.model.encode(
-            batch, batch_size=a.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-
-    st_encode(texts[:16])  # warm-up
-    with torch.inference_mode():
-        ref_s, ref_vecs = timed(st_encode, texts)
-    rows = [("sentence-transformers encode (reference)", ref_s, 1.0, 1.0)]
-    for backend in a.backends.split(","):
-        enc = get_encoder(ENCODER, a.max_length, backend=backend)
-        enc.encode([f"warm-up {i}" for i in range(16)], batch_size=a.batch_size)
-        secs, vecs = timed(lambda b, enc=enc: enc.encode(b, batch_size=a.batch_size), texts)
-        cos = (vecs * ref_vecs).sum(axis=1)
-        rows.append((f"fewtag {backend}", secs, float(cos.min()), float(cos.mean())))
-        print(f"{backend}: {len(texts) / secs:.1f} texts/s", file=sys.stderr, flush=True)
-
+    texts = issue_texts(a.texts)
+    names = [REFERENCE] + a.backends.split(",")
+    rows = {b: embedder(a.model, b, a.max_length, a.batch_size) for b in names}
+    for _, _, run in rows.values():  # warm-up (and the onnx export) outside the timing
+        run([f"warm-up text number {i}" for i in range(16)])
+    secs = {b: 0.0 for b in names}
+    vecs: dict[str, list[np.ndarray]] = {b: [] for b in names}
+    parts = np.array_split(np.arange(len(texts)), a.rounds)
+    for r, part in enumerate(parts):
+        chunk = [texts[i] for i in part]
+        for b in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            vecs[b].append(rows[b][2](chunk))
+            secs[b] += time.perf_counter() - start
+        print(f"round {r + 1}/{len(parts)} done", file=sys.stderr, flush=True)
+    ref = np.concatenate(vecs[REFERENCE])
+    tokenizer = get_encoder(a.model, a.max_length, backend="torch").model.tokenizer
+    ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+    n_tokens = [min(len(row) + 2, a.max_length) for row in ids]
+    rss = {}
+    if a.rss:
+        for b in names:
+            rss[b] = child_rss(a.model, b, a.max_length, a.batch_size, 64)
     print(
-        f"\n{len(texts)} issue texts, {a.max_length} tokens max ({tokens / len(texts):.0f} on average), "
-        f"batches of {a.batch_size}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.1f}\n"
+        f"\n{a.model.split('/')[-1]}: {len(texts)} issue texts, {a.max_length} tokens max "
+        f"({np.mean(n_tokens):.0f} on average, {np.mean([n == a.max_length for n in n_tokens]):.0%} cut), "
+        f"batches of {a.batch_size}, {a.rounds} interleaved rounds, {torch.get_num_threads()} threads, "
+        f"{os.cpu_count()} CPUs shared with other jobs (load average {os.getloadavg()[0]:.1f}).\n{cpu_line()}\n"
     )
-    print("| encoder | seconds | texts/s | vs reference | GFLOP/s | min cosine | mean cosine |")
+    print("| encoder | seconds | texts/s | vs reference | peak RSS (MiB) | min cosine | mean cosine |")
     print("|---|---|---|---|---|---|---|")
-    for name, secs, lo, mean in rows:
+    for b in names:
+        name, _, _ = rows[b]
+        cos = (np.concatenate(vecs[b]) * ref).sum(axis=1)
+        mem = f"{rss[b]:.0f}" if b in rss else "—"
         print(
-            f"| {name} | {secs:.1f} | {len(texts) / secs:.1f} | {ref_s / secs:.2f}x | "
-            f"{tokens * FLOP_PER_TOKEN / secs / 1e9:.0f} | {lo:.4f} | {mean:.5f} |"
+            f"| {name} | {secs[b]:.1f} | {len(texts) / secs[b]:.1f} | {secs[REFERENCE] / secs[b]:.2f}x | {mem} | "
+            f"{cos.min():.4f} | {cos.mean():.5f} |"
         )
-    if data is not None:
-        downstream(data, a.backends.split(","), a.max_length)
 
 
-def downstream(data, backends: list[str], max_length: int) -> None:
-    """embed-logreg on the full training split with each backend: test micro/macro F1."""
-    from fewtag.eval.metrics import macro_f1, micro_f1
-    from fewtag.registry import create
+def downstream(a: argparse.Namespace) -> None:
+    """embed-logreg out-of-fold F1 per backend on the validation protocol of long_text.py."""
+    from long_text import REPOS, evaluate, per_seed, validation_sets
 
-    ml = data.multi_label
-    y_test = data.test.y(data.labels)
-    print(f"\nembed-logreg, {len(data.train)} training texts, decision rule tuned on valid, test F1:\n")
-    print("| backend | micro F1 | macro F1 |")
-    print("|---|---|---|")
-    for backend in backends:
-        tagger = create("embed-logreg", {"max_length": max_length, "backend": backend}).fit(
-            data.train.texts,
-            data.train.targets(ml),
-            classes=data.labels,
-            multi_label=ml,
-            validation=(data.valid.texts, data.valid.targets(ml)),
+    from fewtag.embed import configure_cache
+    from fewtag.metrics import format_interval, mean_interval
+
+    configure_cache(a.cache)
+    parts = validation_sets(a.seeds, list(REPOS))
+    results = {}
+    backends = a.f1_backends.split(",")
+    if "torch" not in backends:
+        backends = ["torch"] + backends
+    for b in backends:
+        print(f"F1: {b}", file=sys.stderr, flush=True)
+        results[b] = evaluate(parts, {"model": a.model, "max_length": a.max_length, "backend": b})
+    print(
+        f"\nembed-logreg, {a.model.split('/')[-1]} at {a.max_length} tokens: 5-fold out-of-fold F1 on the balanced "
+        f"300 training issues of each of {len(REPOS)} repositories (mean of repositories), "
+        f"{a.seeds} fold partitions, mean ± sd [95% CI]; difference paired with torch (fp32)\n"
+    )
+    print("| backend | macro F1 | micro F1 | macro − torch | micro − torch |")
+    print("|---|---|---|---|---|")
+    base_macro, base_micro = per_seed(results["torch"], 0), per_seed(results["torch"], 1)
+    for b in backends:
+        macro, micro = per_seed(results[b], 0), per_seed(results[b], 1)
+        dma = [x - y for x, y in zip(macro, base_macro)]
+        dmi = [x - y for x, y in zip(micro, base_micro)]
+        diff = "—" if b == "torch" else None
+        print(
+            f"| {b} | {format_interval(mean_interval(macro))} | {format_interval(mean_interval(micro))} | "
+            f"{diff or format_interval(mean_interval(dma))} | {diff or format_interval(mean_interval(dmi))} |"
         )
-        pred = tagger.predict_indicator(data.test.texts)
-        print(f"| {backend} | {micro_f1(y_test, pred):.3f} | {macro_f1(y_test, pred):.3f} |", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=ENCODER)
+    p.add_argument("--texts", type=int, default=1000, help="texts embedded per backend")
+    p.add_argument("--rounds", type=int, default=4, help="interleaved parts")
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--backends", default=",".join(BACKENDS))
+    p.add_argument("--no-rss", dest="rss", action="store_false", help="skip the child processes for peak RSS")
+    p.add_argument("--no-speed", dest="speed", action="store_false")
+    p.add_argument("--f1", action="store_true", help="downstream embed-logreg F1 per backend (validation)")
+    p.add_argument("--f1-backends", default="torch,auto,onnx-int8")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--cache", help="a fewtag store for the F1 part's vectors (long_text.py --cache shares it)")
+    a = p.parse_args()
+    if a.speed:
+        speed(a)
+    if a.f1:
+        downstream(a)
 
 
 if __name__ == "__main__":

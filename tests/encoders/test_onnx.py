@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fewtag.embed import clear_encoders, get_encoder
+from fewtag.embed.backends import resolve_backend
 from fewtag.errors import InputError, ModelFileError
 
 TEXTS = [
@@ -32,7 +33,7 @@ def _cosines(a, b):
 
 
 def test_onnx_fp32_matches_torch(tiny_encoder):
-    reference = get_encoder(tiny_encoder, max_length=32).encode(TEXTS, batch_size=2)
+    reference = get_encoder(tiny_encoder, max_length=32, backend="torch").encode(TEXTS, batch_size=2)
     enc = get_encoder(tiny_encoder, max_length=32, backend="onnx")
     out = enc.encode(TEXTS, batch_size=2)
     assert enc.backend == "onnx" and out.shape == reference.shape
@@ -41,7 +42,7 @@ def test_onnx_fp32_matches_torch(tiny_encoder):
 
 
 def test_int8_and_bf16_stay_close_to_fp32(tiny_encoder):
-    reference = get_encoder(tiny_encoder, max_length=32).encode(TEXTS)
+    reference = get_encoder(tiny_encoder, max_length=32, backend="torch").encode(TEXTS)
     for backend, floor in (("onnx-int8", 0.95), ("torch-bf16", 0.99)):
         out = get_encoder(tiny_encoder, max_length=32, backend=backend).encode(TEXTS)
         assert _cosines(out, reference).min() > floor, backend
@@ -67,7 +68,7 @@ def test_backends_are_cached_apart(tiny_encoder, tmp_path):
 
     configure_cache(tmp_path / "emb.db")
     texts = ["a new crash", "a new docs typo"]  # in no other test: not in the in-process cache
-    fp32 = get_encoder(tiny_encoder, max_length=32).encode(texts)
+    fp32 = get_encoder(tiny_encoder, max_length=32, backend="torch").encode(texts)
     int8 = get_encoder(tiny_encoder, max_length=32, backend="onnx-int8")
     assert not np.array_equal(int8.encode(texts), fp32)
     assert int8.calls == 1
@@ -95,8 +96,9 @@ def test_saved_model_switches_backend_at_load(tiny_encoder, tmp_path):
     tagger = create("embed-logreg", {"max_length": 32}, model=tiny_encoder).fit(texts, labels)
     tagger.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "fewtag.json").read_text())
-    assert meta["encoder"]["backend"] == "torch"
-    fp32 = load_tagger(tmp_path / "m").predict_proba(texts)
+    assert meta["params"]["backend"] == "auto"  # the default, resolved on the machine that runs it
+    assert meta["encoder"]["backend"] == resolve_backend("auto")
+    fp32 = load_tagger(tmp_path / "m", encoder_backend="torch").predict_proba(texts)
     onnx = load_tagger(tmp_path / "m", encoder_backend="onnx").predict_proba(texts)
     np.testing.assert_allclose(onnx, fp32, atol=1e-4)
 

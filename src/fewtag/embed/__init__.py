@@ -6,8 +6,10 @@
 See :func:`get_encoder` and :meth:`Encoder.encode`.
 """
 
+from fewtag.embed.backends import BACKENDS, resolve_backend
 from fewtag.embed.cache import CACHE_ENV, EmbeddingCache, configure_cache, text_hash
 from fewtag.embed.encoder import Encoder, clear_encoders, get_encoder, load_sentence_transformer
+from fewtag.embed.long_text import LONG_TEXT_MODES
 
 __all__ = [
     "get_encoder",
@@ -18,4 +20,7 @@ __all__ = [
     "load_sentence_transformer",
     "text_hash",
     "CACHE_ENV",
+    "BACKENDS",
+    "LONG_TEXT_MODES",
+    "resolve_backend",
 ]

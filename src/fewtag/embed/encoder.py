@@ -3,15 +3,22 @@
 ``get_encoder(model_id)`` resolves a Hub id or a local folder with
 :func:`fewtag.models.resolve_model`, loads it as a sentence-transformers model
 (a plain transformers encoder folder gets mean pooling) and memoises it per
-``(model_id, max_length)``. :meth:`Encoder.encode` returns L2-normalised
-float32 rows, computes only what the cache does not hold, batches texts sorted
-by length and restores the input order. torch is imported only here, lazily.
+``(model_id, max_length, backend, long_text)``. :meth:`Encoder.encode` returns
+L2-normalised float32 rows and computes only what the cache does not hold.
 
-The *backend* runs the forward pass: ``torch`` (fp32, the reference),
-``torch-bf16`` (bfloat16 autocast: about 1.8x on CPUs with AVX-512 bf16, cosine
-> 0.9999 to fp32), ``onnx`` (ONNX Runtime fp32) or ``onnx-int8`` (ONNX Runtime,
-int8 weights; see :mod:`fewtag.embed.onnx`). Vectors from each backend are
-cached apart.
+The texts are tokenized once; :mod:`fewtag.embed.long_text` turns each into
+one or more token windows (``head``, ``head-tail`` or ``chunks``); the windows
+are sorted by their exact token count and batched under a CPU token budget, so
+a batch pads to nearly its own length; the model runs on the token ids and a
+text's vector is its window (or the re-normalised mean of its windows).
+torch is imported only here, lazily.
+
+The *backend* runs the forward pass (:mod:`fewtag.embed.backends`): ``torch``
+(fp32, the reference), ``torch-bf16`` (bfloat16 autocast, cosine > 0.999 to
+fp32, same downstream F1), ``onnx`` (ONNX Runtime fp32) or ``onnx-int8`` (ONNX
+Runtime, int8 weights; see :mod:`fewtag.embed.onnx`), or ``auto``, the default:
+``torch-bf16`` where the CPU (or GPU) has native bf16, ``torch`` elsewhere.
+Vectors from each resolved backend and each long-text mode are cached apart.
 """
 
 from __future__ import annotations
@@ -24,16 +31,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fewtag.embed.backends import BACKENDS, check_backend, resolve_backend
 from fewtag.embed.cache import EmbeddingCache, text_hash
+from fewtag.embed.long_text import check_long_text, token_cap, windows
 from fewtag.errors import InputError, MissingDependencyError, ModelFileError
 
-__all__ = ["Encoder", "get_encoder", "load_sentence_transformer", "clear_encoders", "BACKENDS", "check_backend"]
+__all__ = [
+    "Encoder",
+    "get_encoder",
+    "load_sentence_transformer",
+    "clear_encoders",
+    "BACKENDS",
+    "check_backend",
+    "resolve_backend",
+]
 
-#: what runs an encoder's forward pass
-BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
-#: padded tokens per batch on CPU, at most (about 4 characters per token)
+#: padded tokens per batch on CPU, at most
 CPU_TOKEN_BUDGET = 1024
-_encoders: dict[tuple[str, int, str], Encoder] = {}
+_encoders: dict[tuple[str, int, str, str], Encoder] = {}
 _lock = threading.Lock()
 
 
@@ -41,13 +56,6 @@ def _device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def check_backend(backend: str) -> str:
-    """``backend`` if it is one of :data:`BACKENDS`, else an :class:`InputError`."""
-    if backend not in BACKENDS:
-        raise InputError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    return backend
 
 
 def load_sentence_transformer(path: str | Path, max_length: int = 256, device: str | None = None) -> Any:
@@ -93,6 +101,30 @@ def load_sentence_transformer(path: str | Path, max_length: int = 256, device: s
     return model
 
 
+def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids a tokenizer puts before and after a single text (``[CLS]`` / ``[SEP]``, ``<s>`` / ``</s>``)."""
+    full = list(tokenizer("a")["input_ids"])
+    content = list(tokenizer("a", add_special_tokens=False)["input_ids"])
+    for i in range(len(full) - len(content) + 1):
+        if full[i : i + len(content)] == content:
+            return full[:i], full[i + len(content) :]
+    raise ModelFileError("cannot tell the tokenizer's special tokens apart from a text's")  # pragma: no cover
+
+
+def _runs_on_token_ids(model: Any) -> bool:
+    """Whether ``model`` takes token ids: an :class:`OnnxSentenceModel`, or a
+    sentence-transformers model whose first module is a transformers ``Transformer``."""
+    if getattr(model, "tokenizer", None) is None:
+        return False
+    if hasattr(model, "embed_ids"):
+        return True
+    try:
+        first = model[0]
+    except (TypeError, IndexError, KeyError):
+        return False
+    return type(first).__name__ == "Transformer"
+
+
 class Encoder:
     """A loaded sentence encoder with a cache.
 
@@ -104,38 +136,66 @@ class Encoder:
         The local folder it resolved to.
     model : SentenceTransformer
     max_length : int
-        Tokens kept per text.
+        Tokens per window (special tokens included).
     revision : str or None
         Fingerprint of the weights; ``None`` turns the cache off (fine-tuned
         in-memory models).
     backend : str
-        One of :data:`BACKENDS`; ``model`` is an :class:`OnnxSentenceModel`
-        for the onnx ones.
+        One of :data:`BACKENDS`; ``"auto"`` is resolved here (see
+        :func:`fewtag.embed.backends.resolve_backend`). ``model`` is an
+        :class:`OnnxSentenceModel` for the onnx ones.
+    long_text : {"head", "head-tail", "chunks"}
+        What happens to a text longer than ``max_length`` tokens (see
+        :mod:`fewtag.embed.long_text`).
 
     Attributes
     ----------
+    backend : str
+        The resolved backend (never ``"auto"``).
     dim : int
         Embedding size.
     calls : int
         Forward batches run so far (the cache's tests count them).
+
+    Raises
+    ------
+    InputError
+        An unknown backend or long-text mode, or a long-text mode other than
+        ``head`` for a model that does not run on token ids.
     """
 
     def __init__(
-        self, model_id: str, path: Path, model: Any, max_length: int, revision: str | None, backend: str = "torch"
+        self,
+        model_id: str,
+        path: Path,
+        model: Any,
+        max_length: int,
+        revision: str | None,
+        backend: str = "torch",
+        long_text: str = "head",
     ):
         self.model_id = model_id
-        self.backend = check_backend(backend)
         # where the forward pass runs: an onnx model has no torch device and runs on the CPU
         self.device_type = getattr(getattr(model, "device", None), "type", "cpu")
+        self.backend = resolve_backend(backend, self.device_type)
+        self.long_text = check_long_text(long_text)
         self.path = Path(path)
         self.model = model
         self.max_length = int(max_length)
         self.revision = revision
         self.calls = 0
+        self._on_tokens = _runs_on_token_ids(model)
+        if not self._on_tokens and self.long_text != "head":
+            raise InputError(
+                f"long_text={self.long_text!r} needs a transformers encoder; {model_id} only embeds whole "
+                "texts: use long_text='head'"
+            )
         # local folders are keyed by their absolute path, so "./m" in two places differs
         cache_id = str(self.path.resolve()) if Path(model_id).expanduser().is_dir() else model_id
-        if backend != "torch":
-            cache_id += f"#{backend}"
+        if self.backend != "torch":
+            cache_id += f"#{self.backend}"
+        if self.long_text != "head":
+            cache_id += f"@{self.long_text}"
         self._cache = EmbeddingCache(cache_id, revision, self.max_length) if revision else None
 
     @property
@@ -150,6 +210,8 @@ class Encoder:
         ----------
         texts : sequence of str, length n
         batch_size : int
+            Windows per forward pass, at most (on CPU also at most
+            :data:`CPU_TOKEN_BUDGET` padded tokens).
         show_progress : bool
             A rich progress bar over the batches that are computed.
 
@@ -177,32 +239,79 @@ class Encoder:
             out[i] = found[h]
         return out
 
-    def _batches(self, sorted_chars: list[int], order: NDArray[np.int64], batch_size: int) -> list[NDArray[np.int64]]:
-        """Split ``order`` (texts by decreasing length) into batches.
+    def _batches(self, lengths: Sequence[int], batch_size: int) -> list[slice]:
+        """Split windows sorted by decreasing token count into batches.
 
-        On CPU a batch also holds at most about :data:`CPU_TOKEN_BUDGET` padded
-        tokens (estimated from characters): the activations of a smaller batch
-        stay in the caches, and 8 issues of 128 tokens ran 1.3-1.4x faster per
-        text than 64 (torch and onnx-int8, MiniLM, 2 cores).
+        On CPU a batch also holds at most :data:`CPU_TOKEN_BUDGET` padded
+        tokens: the activations of a smaller batch stay in the caches, and 8
+        issues of 128 tokens ran 1.3-1.4x faster per text than 64 (torch and
+        onnx-int8, MiniLM, 2 cores). The counts are exact, so a batch pads
+        only to its own longest window.
         """
         budget = CPU_TOKEN_BUDGET if self.device_type == "cpu" else None
         batches, start = [], 0
-        while start < len(order):
+        while start < len(lengths):
             size = batch_size
-            if budget is not None:  # the first text of a batch is its longest
-                tokens = min(self.max_length, sorted_chars[start] // 4 + 2)
-                size = max(1, min(batch_size, budget // max(tokens, 1)))
-            batches.append(order[start : start + size])
+            if budget is not None:  # the first window of a batch is its longest
+                size = max(1, min(batch_size, budget // max(lengths[start], 1)))
+            batches.append(slice(start, start + size))
             start += size
         return batches
 
-    def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
-        """Run the model on ``texts`` (no cache), sorted by length, input order restored."""
+    def _windows(self, texts: list[str]) -> tuple[list[list[int]], NDArray[np.int64]]:
+        """Token windows (special tokens added) of ``texts`` and the text each belongs to."""
+        tokenizer = self.model.tokenizer
+        prefix, suffix = _special_tokens(tokenizer)
+        limit = min(self.max_length, int(getattr(self.model, "max_seq_length", None) or self.max_length))
+        room = max(1, limit - len(prefix) - len(suffix))
+        cap = token_cap(self.long_text, room)
+        ids = tokenizer(
+            [t.strip() for t in texts],
+            add_special_tokens=False,
+            truncation=cap is not None,
+            max_length=cap,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )["input_ids"]
+        groups = [windows(row, self.long_text, room) for row in ids]
+        seqs = [prefix + w + suffix for group in groups for w in group]
+        owner = np.repeat(np.arange(len(texts)), [len(g) for g in groups])
+        return seqs, owner
+
+    def _forward(self, seqs: list[list[int]]) -> NDArray[np.float32]:
+        """Unit vectors of one batch of token windows (padded here)."""
+        tokenizer = self.model.tokenizer
+        width = max(len(s) for s in seqs)
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        ids = np.full((len(seqs), width), pad, dtype=np.int64)
+        mask = np.zeros((len(seqs), width), dtype=np.int64)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+        if hasattr(self.model, "embed_ids"):
+            return self.model.embed_ids(ids, mask)
         import torch
 
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        batches: Iterable[NDArray[np.int64]] = self._batches([len(texts[i]) for i in order], order, batch_size)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        device = self.model.device
+        features = {"input_ids": torch.from_numpy(ids).to(device), "attention_mask": torch.from_numpy(mask).to(device)}
+        if "token_type_ids" in tokenizer.model_input_names:
+            features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+        emb = self.model(features)["sentence_embedding"].float()
+        return torch.nn.functional.normalize(emb, p=2.0, dim=1).cpu().numpy()
+
+    def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
+        """Run the model on ``texts`` (no cache), input order kept."""
+        import torch
+
+        if self._on_tokens:
+            seqs, owner = self._windows(texts)
+        else:  # a model that embeds whole texts: one "window" per text, sorted by characters
+            seqs, owner = texts, np.arange(len(texts))  # type: ignore[assignment]
+        order = np.argsort([-len(s) for s in seqs], kind="stable")
+        lengths = [len(seqs[i]) if self._on_tokens else len(seqs[i]) // 4 + 2 for i in order]
+        batches: Iterable[slice] = self._batches(lengths, batch_size)
+        vectors = np.zeros((len(seqs), self.dim), dtype=np.float32)
         if show_progress:
             from rich.progress import track
 
@@ -214,58 +323,78 @@ class Encoder:
                 torch.inference_mode(),
                 torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.backend == "torch-bf16"),
             ):
-                for idx in batches:
+                for part in batches:
                     self.calls += 1
-                    emb = self.model.encode(
-                        [texts[i] for i in idx],
-                        batch_size=len(idx),
-                        convert_to_numpy=True,
-                        normalize_embeddings=True,
-                        show_progress_bar=False,
-                    )
-                    out[idx] = emb
+                    idx = order[part]
+                    batch = [seqs[i] for i in idx]
+                    if self._on_tokens:
+                        vectors[idx] = self._forward(batch)
+                    else:
+                        vectors[idx] = self.model.encode(
+                            batch,
+                            batch_size=len(idx),
+                            convert_to_numpy=True,
+                            normalize_embeddings=True,
+                            show_progress_bar=False,
+                        )
         finally:
             self.model.train(was_training)
-        return out
+        if len(seqs) == len(texts):
+            return vectors
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(out, owner, vectors)  # the mean of a text's windows, up to its length
+        return out / np.linalg.norm(out, axis=1, keepdims=True).clip(1e-12)
 
     def __repr__(self) -> str:
         return (
             f"Encoder({self.model_id!r}, revision={self.revision!r}, max_length={self.max_length}, "
-            f"backend={self.backend!r})"
+            f"backend={self.backend!r}, long_text={self.long_text!r})"
         )
 
 
 def get_encoder(
-    model_id: str | Path, max_length: int = 256, *, method: str | None = None, backend: str = "torch"
+    model_id: str | Path,
+    max_length: int = 256,
+    *,
+    method: str | None = None,
+    backend: str = "auto",
+    long_text: str = "head",
 ) -> Encoder:
     """The encoder for ``model_id``, loaded once per ``(model_id, max_length, backend)``.
 
     The memo is checked against :func:`fewtag.models.model_revision` (a content
     hash of the weights), so a model folder re-saved with other weights is
-    loaded again.
+    loaded again. Encoders that differ only in ``long_text`` share the loaded
+    model.
 
     Parameters
     ----------
     model_id : str or Path
         Hub id (resolved offline first) or local folder.
     max_length : int
-        Tokens kept per text (longer texts are truncated).
+        Tokens per window (longer texts: see ``long_text``).
     method : str, optional
         Named in the error when the model cannot be found.
     backend : str
-        One of :data:`BACKENDS`. The onnx ones export the model once into
-        ``$FEWTAG_CACHE_DIR/onnx`` (see :mod:`fewtag.embed.onnx`).
+        One of :data:`BACKENDS`; ``"auto"`` (default) picks ``torch-bf16``
+        where the hardware has native bf16, else ``torch``. The onnx ones
+        export the model once into ``$FEWTAG_CACHE_DIR/onnx`` (see
+        :mod:`fewtag.embed.onnx`).
+    long_text : {"head", "head-tail", "chunks"}
+        What happens to texts over ``max_length`` tokens
+        (:mod:`fewtag.embed.long_text`).
 
     Returns
     -------
     Encoder
+        ``encoder.backend`` is the resolved backend.
 
     Raises
     ------
     ModelNotFoundError
         The model is not available offline (raised in well under a second).
     InputError
-        ``backend`` is not one of :data:`BACKENDS`.
+        ``backend`` is not one of :data:`BACKENDS`, or ``long_text`` not a mode.
 
     Examples
     --------
@@ -275,8 +404,12 @@ def get_encoder(
     """
     from fewtag.models import model_revision, resolve_model
 
-    key = (str(model_id), int(max_length), check_backend(backend))
+    check_backend(backend)
+    check_long_text(long_text)
     path = resolve_model(model_id, method=method)
+    on_onnx = backend.startswith("onnx")
+    backend = resolve_backend(backend, "cpu" if on_onnx else _device())
+    key = (str(model_id), int(max_length), backend, long_text)
     # a content hash (stat-only after the first call): a folder re-saved with other weights
     # is loaded again instead of answered from the memo
     revision = model_revision(path)
@@ -284,12 +417,16 @@ def get_encoder(
         known = _encoders.get(key)
         if known is not None and known.revision == revision and known.path == path:
             return known
-    model = load_sentence_transformer(path, max_length, device="cpu" if backend.startswith("onnx") else None)
-    if backend.startswith("onnx"):
-        from fewtag.embed.onnx import onnx_sentence_model
+        twins = [e for k, e in _encoders.items() if k[:3] == key[:3] and e.revision == revision and e.path == path]
+    if twins:
+        model = twins[0].model
+    else:
+        model = load_sentence_transformer(path, max_length, device="cpu" if on_onnx else None)
+        if on_onnx:
+            from fewtag.embed.onnx import onnx_sentence_model
 
-        model = onnx_sentence_model(model, revision, quantize=backend == "onnx-int8")
-    enc = Encoder(str(model_id), path, model, max_length, revision, backend)
+            model = onnx_sentence_model(model, revision, quantize=backend == "onnx-int8")
+    enc = Encoder(str(model_id), path, model, max_length, revision, backend, long_text)
     with _lock:
         known = _encoders.get(key)
         if known is not None and known.revision == revision and known.path == path:

@@ -258,6 +258,14 @@ class OnnxSentenceModel:
                 max_length=self.max_seq_length,
                 return_tensors="np",
             )
-            feed = {name: batch[name].astype(np.int64) for name in self.input_names}
-            out[start : start + batch_size] = self.session.run(None, feed)[0]
+            out[start : start + batch_size] = self.embed_ids(batch["input_ids"], batch["attention_mask"])
         return out
+
+    def embed_ids(self, input_ids: NDArray[np.int64], attention_mask: NDArray[np.int64]) -> NDArray[np.float32]:
+        """Unit-length embeddings of a padded batch of token ids, shape ``(batch, dim)``."""
+        given = {"input_ids": input_ids, "attention_mask": attention_mask}
+        feed = {
+            name: np.asarray(given[name], dtype=np.int64) if name in given else np.zeros_like(input_ids, dtype=np.int64)
+            for name in self.input_names
+        }
+        return np.asarray(self.session.run(None, feed)[0], dtype=np.float32)

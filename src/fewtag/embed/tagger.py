@@ -2,9 +2,11 @@
 
 Mixed into the ``knn``, ``embed-logreg``, ``zero-shot-embed`` and ``setfit``
 taggers. It expects ``self.model`` and ``self.max_length`` (constructor
-arguments), and ``self.backend`` where the method lets the user choose the
-encoder backend; it records ``metadata_["encoder"] = {"id", "revision",
-"max_length", "dim", "backend"}`` at fit time.
+arguments), and ``self.backend`` / ``self.long_text`` where the method lets the
+user choose the encoder backend and what happens to long texts (defaults
+``"torch"`` and ``"head"``); it records ``metadata_["encoder"] = {"id",
+"revision", "max_length", "dim", "backend", "long_text"}`` at fit time, with
+the resolved backend.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class EncoderMixin:
                 self.max_length,
                 method=getattr(self, "name", None),
                 backend=getattr(self, "backend", "torch"),
+                long_text=getattr(self, "long_text", "head"),
             )
             saved = getattr(self, "metadata_", {}).get("encoder", {}).get("revision")
             if saved and saved != enc.revision:
@@ -65,6 +68,7 @@ class EncoderMixin:
             "max_length": enc.max_length,
             "dim": enc.dim,
             "backend": enc.backend,
+            "long_text": enc.long_text,
         }
         return enc
 

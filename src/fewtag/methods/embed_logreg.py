@@ -37,7 +37,11 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
     batch_size : int
         Encoding batch size.
     backend : str
-        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`; ``"auto"``
+        runs bf16 where the CPU has native bf16, fp32 elsewhere.
+    long_text : {"head", "head-tail", "chunks"}
+        Texts over ``max_length`` tokens: truncated, first and last tokens, or
+        the mean of up to 4 windows (:mod:`fewtag.embed.long_text`).
     random_state : int
 
     Examples
@@ -56,7 +60,8 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
         C: float = 10.0,
         class_weight: str | None = "balanced",
         batch_size: int = 64,
-        backend: str = "torch",
+        backend: str = "auto",
+        long_text: str = "head",
         random_state: int = 0,
     ):
         self.model = model
@@ -65,6 +70,7 @@ class EmbedLogRegTagger(EncoderMixin, BaseTagger):
         self.class_weight = class_weight
         self.batch_size = batch_size
         self.backend = backend
+        self.long_text = long_text
         self.random_state = random_state
 
     def _fit(self, texts, y, *, validation, unlabelled) -> None:

@@ -56,7 +56,11 @@ class KNNTagger(EncoderMixin, BaseTagger):
         Largest ``k`` tried when ``(k, m)`` is tuned on validation.
     batch_size : int
     backend : str
-        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`; ``"auto"``
+        runs bf16 where the CPU has native bf16, fp32 elsewhere.
+    long_text : {"head", "head-tail", "chunks"}
+        Texts over ``max_length`` tokens: truncated, first and last tokens, or
+        the mean of up to 4 windows (:mod:`fewtag.embed.long_text`).
     random_state : int
         Unused (kNN is deterministic); kept for the common protocol.
 
@@ -86,7 +90,8 @@ class KNNTagger(EncoderMixin, BaseTagger):
         m: int | None = None,
         max_k: int = 16,
         batch_size: int = 64,
-        backend: str = "torch",
+        backend: str = "auto",
+        long_text: str = "head",
         random_state: int = 0,
     ):
         self.model = model
@@ -96,6 +101,7 @@ class KNNTagger(EncoderMixin, BaseTagger):
         self.max_k = max_k
         self.batch_size = batch_size
         self.backend = backend
+        self.long_text = long_text
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit

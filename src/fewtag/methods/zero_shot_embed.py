@@ -53,7 +53,11 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
         any are given (0 ignores them).
     batch_size : int
     backend : str
-        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`.
+        Encoder backend, one of :data:`fewtag.embed.encoder.BACKENDS`; ``"auto"``
+        runs bf16 where the CPU has native bf16, fp32 elsewhere.
+    long_text : {"head", "head-tail", "chunks"}
+        Texts over ``max_length`` tokens: truncated, first and last tokens, or
+        the mean of up to 4 windows (:mod:`fewtag.embed.long_text`).
     random_state : int
         Unused (deterministic); kept for the common protocol.
 
@@ -80,7 +84,8 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
         temperature: float = 0.05,
         prototype_weight: float = 0.5,
         batch_size: int = 64,
-        backend: str = "torch",
+        backend: str = "auto",
+        long_text: str = "head",
         random_state: int = 0,
     ):
         self.model = model
@@ -91,6 +96,7 @@ class ZeroShotEmbedTagger(EncoderMixin, BaseTagger):
         self.prototype_weight = prototype_weight
         self.batch_size = batch_size
         self.backend = backend
+        self.long_text = long_text
         self.random_state = random_state
 
     def label_sentences(self) -> list[str]:
