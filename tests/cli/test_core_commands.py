@@ -150,3 +150,18 @@ def test_train_with_augmentation_wraps_the_method(tmp_path, prepared):
     meta = json.loads((model / "fewtag.json").read_text())
     assert meta["method"] == "augmented"
     assert meta["params"]["base"] == "naive-bayes" and meta["params"]["n_aug"] == 2
+
+
+def test_no_arguments_prints_the_help_and_exits_0():
+    done = fewtag_cli()
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout and "error" not in done.stderr.lower()
+
+
+def test_a_command_that_fails_exits_non_zero(tmp_path):
+    """``fail()`` raises ``typer.Exit(1)``; without standalone mode click returned it as 0."""
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"text": "a", "label": "x"}\n', encoding="utf-8")
+    done = fewtag_cli("train", str(f), "--method", "tfidf-logreg", "--out", str(tmp_path / "m"), "--time-budget", "5")
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error:") and len(done.stderr.strip().splitlines()) == 1

@@ -134,3 +134,65 @@ def test_bf16_training_runs_and_predicts(tiny_encoder):
 def test_bad_budget_settings_are_config_errors(tiny_encoder, params):
     with pytest.raises(ConfigError):
         create("setfit", {"model": tiny_encoder, **params}).fit(TEXTS, LABELS, classes=["bug", "feature"])
+
+
+def _labelled_file(tmp_path):
+    import json
+
+    f = tmp_path / "train.jsonl"
+    rows = [{"id": str(i), "title": t, "label": lab[0]} for i, (t, lab) in enumerate(zip(TEXTS * 2, LABELS * 2))]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize(
+    ("given", "per_fit"), [(["--time-budget", "30"], 15.0), ([], 120.0), (["--time-budget", "0"], None)]
+)
+def test_train_time_budget_is_split_over_the_two_fits_of_a_labelled_file(tiny_encoder, tmp_path, given, per_fit):
+    """The default budget (240 s) or the given one, half for the tuning fit and half for the final fit."""
+    import json
+
+    from typer.testing import CliRunner
+
+    import fewtag.cli  # noqa: F401  registers every command
+    from fewtag.cli import app
+
+    out = tmp_path / "model"
+    args = ["train", str(_labelled_file(tmp_path)), "--method", "setfit", "--model", tiny_encoder, "--out", str(out)]
+    res = CliRunner().invoke(app, [*args, "-p", "num_iterations=1", "-p", "max_length=32", *given])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "fewtag.json").read_text())
+    assert meta["params"]["time_budget"] == per_fit
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--time-budget", "-5"], "positive number of seconds"), (["--time-budget", "5"], "no training loop")],
+)
+def test_train_time_budget_errors_are_one_line(tmp_path, extra, message):
+    import subprocess
+    import sys
+
+    from fewtag.cli import main  # noqa: F401
+
+    method = "setfit" if extra[1] == "-5" else "tfidf-logreg"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from fewtag.cli import main; main()",
+            "train",
+            str(_labelled_file(tmp_path)),
+            "--method",
+            method,
+            "--out",
+            str(tmp_path / "m"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()

@@ -140,7 +140,10 @@ def run() -> None:
     from fewtag.errors import TaggerError
 
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click *returns* the code of ``typer.Exit`` (``fail``) instead of exiting
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except TaggerError as exc:
         if state.verbose:
             console.print_exception()
@@ -157,7 +160,9 @@ def run() -> None:
     except Exception as exc:  # click usage errors and the like
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `fewtag` alone: the help was printed
+            sys.exit(0)
+        if isinstance(exc, click.exceptions.ClickException) or hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
         if state.verbose:

@@ -8,6 +8,9 @@ import typer
 
 from fewtag.cli._app import app, fail, info, out, step_progress
 
+#: seconds of training ``fewtag train`` gives a method with a training loop unless told otherwise
+DEFAULT_TIME_BUDGET = 240.0
+
 
 @app.command("train")
 def train_command(
@@ -39,9 +42,10 @@ def train_command(
     time_budget: float = typer.Option(
         None,
         "--time-budget",
-        help="Seconds of body training for setfit (its schedule is shortened to fit). "
-        "A labelled file fits setfit twice (a tuning fit, then all rows): "
-        "each fit gets its share of the budget.",
+        help=f"Seconds of body training for setfit, whose schedule is shortened to fit (default "
+        f"{DEFAULT_TIME_BUDGET:.0f}; 0: no budget). A labelled file fits setfit twice (a tuning fit, then all rows): "
+        "each fit gets half. With the defaults, setfit on 300 issues of ordinary length takes about "
+        "4 minutes in all on 2 cores.",
     ),
 ) -> None:
     """Train a model and save it.
@@ -59,12 +63,14 @@ def train_command(
     from fewtag.registry import method_parameters
 
     params = parse_params(param)
-    if time_budget is not None:
-        if not time_budget > 0:
-            fail(f"--time-budget must be a positive number of seconds, got {time_budget}")
-        if "time_budget" not in method_parameters(method):
-            fail(f"--time-budget: {method} has no training loop to budget (setfit has)")
-        params["time_budget"] = time_budget_per_fit(method, time_budget, prepared=data.is_dir())
+    budgeted = "time_budget" in method_parameters(method)
+    if time_budget is not None and (time_budget < 0 or time_budget != time_budget):
+        fail(f"--time-budget must be a positive number of seconds (0: none), got {time_budget}")
+    if time_budget and not budgeted:
+        fail(f"--time-budget: {method} has no training loop to budget (setfit has)")
+    if budgeted and "time_budget" not in params and time_budget != 0:
+        seconds = DEFAULT_TIME_BUDGET if time_budget is None else time_budget
+        params["time_budget"] = time_budget_per_fit(method, seconds, prepared=data.is_dir())
     decision = DecisionSpec(objective=objective, precision_target=parse_targets(precision_target), top_k=top_k)
     if augment and model is not None and "model" in method_parameters(method):
         params.setdefault("model", model)  # the wrapped method gets the encoder
