@@ -51,13 +51,13 @@ def _encode(folder, texts):
 
 def test_time_budget_stops_early_and_saves_a_loadable_model(tiny_st, tmp_path):
     out = tmp_path / "budget"
-    res = adapt(UNLABELLED, str(tiny_st), out, steps=100_000, batch_size=4, max_length=32, time_budget=3)
+    res = adapt(UNLABELLED, str(tiny_st), out, steps=100_000, batch_size=4, max_length=32, time_budget=2)
     assert res.stopped_by == "time budget" and 1 <= res.steps < 100_000 and res.steps_requested == 100_000
     # the budget holds, give or take a step on busy cores (only the first step may start past it)
-    assert res.seconds <= 3 + 1.0 or res.steps == 1
+    assert res.seconds <= 2 + 1.0 or res.steps == 1
     assert len(res.train_loss) == res.steps and res.held_out_loss[-1][0] == res.steps
     log = json.loads((out / "adapt.json").read_text())
-    assert log["steps"] == res.steps and log["stopped_by"] == "time budget" and log["time_budget"] == 3
+    assert log["steps"] == res.steps and log["stopped_by"] == "time budget" and log["time_budget"] == 2
     emb = _encode(out, ["crash on load", "add audio support"])
     assert emb.shape == (2, 32) and np.isfinite(emb).all()
 

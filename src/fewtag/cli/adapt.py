@@ -40,8 +40,12 @@ def adapt_command(
 ) -> None:
     """Adapt MODEL to the texts of DATA; the output is a --model for knn, embed-logreg, setfit, finetune.
 
-    Defaults sized for a laptop: simcse, 100 steps of 16 texts at 64 tokens. Measured on 2 shared cores
-    (MiniLM, 1,508 issues; upper bounds): COST.
+    Defaults sized for a laptop: simcse, at most 100 steps of 16 texts at 64 tokens. Measured on the
+    1,508 huggingface/datasets issues with MiniLM on 2 shared cores (CPU seconds per step on one thread;
+    2 idle cores take about 0.6x that): 64 tokens x 16 texts: simcse 2.6, mlm 2.2, tsdae 3.7; 128 tokens
+    x 16 texts: simcse 4.6, mlm 5.3. The defaults cost about 4.5 CPU minutes (about 3 minutes on 2 idle
+    cores). On cores busy with other jobs, OMP_NUM_THREADS=1 is faster (a step took 4.6x the CPU time
+    with 2 threads). --time-budget caps the run whatever the machine.
     """
     from fewtag.adapt import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, DEFAULT_STEPS, adapt, check_settings, read_texts
     from fewtag.progress import reporting
