@@ -124,6 +124,7 @@ def run_seed(args, seed: int, work: Path) -> dict:
             res[f"seconds_{key}"] = result.seconds["total"]
             if steps:
                 res["gap"] = result.cosine_gap
+                res["loss"] = [result.loss_first, result.loss_last]
                 res["steps"] = result.steps
                 res["seconds_student_steps"] = result.seconds["student"]
                 res["speed_student"] = speed(tagger._body_encoder, vt)

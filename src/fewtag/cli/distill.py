@@ -21,7 +21,9 @@ def distill_command(
     ),
     unlabelled: Path = typer.Option(None, "--unlabelled", help="More texts to distil on (.jsonl/.csv/.txt)."),
     steps: int = typer.Option(
-        200, "--steps", help="Optimiser steps of the student's body (about 1 s each on 2 cores)."
+        200,
+        "--steps",
+        help="Optimiser steps of the student's body; each is one forward+backward pass of --batch-size texts.",
     ),
     batch_size: int = typer.Option(16, "--batch-size", help="Texts per step; every pair inside a batch is used."),
     lr: float = typer.Option(5e-5, "--lr", help="Peak learning rate (AdamW, warm-up then linear decay)."),
@@ -44,8 +46,9 @@ def distill_command(
 
     The student learns to reproduce the teacher's cosine similarities between texts (SetFit's
     distillation) on the labelled and unlabelled texts, then a logistic head is fitted on the
-    labelled texts and the teacher's labels for the unlabelled ones. Defaults: 200 steps of 16
-    texts at 128 tokens, a few minutes on 2 cores with MiniLM, plus one teacher pass over the texts.
+    labelled texts and the teacher's labels for the unlabelled ones. Cost: one teacher pass over the
+    texts, then --steps passes of 16 texts through the student (MiniLM, 64 tokens: about 10 s per step
+    on 2 cores shared by 6 jobs, a fraction of that on idle cores); --time-budget caps the whole run.
     """
     from fewtag.decision import DecisionSpec
     from fewtag.distill import distill, read_distill_data
