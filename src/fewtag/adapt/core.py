@@ -162,7 +162,7 @@ class _Clock:
         """
         if self.budget is None or done == 0:
             return self.steps
-        per_step = self.train_seconds / done
+        per_step = max(self.train_seconds / done, 1e-9)
         left = self.budget - self.elapsed() - self.eval_seconds
         return max(done, min(self.steps, done + int(left // per_step)))
 
