@@ -196,3 +196,18 @@ def test_train_time_budget_errors_are_one_line(tmp_path, extra, message):
     assert done.returncode == 1
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m").exists()
+
+
+def test_setfit_long_text_mode_is_used_for_the_head_and_kept_on_reload(tiny_encoder, tmp_path):
+    from fewtag.registry import load_tagger
+
+    params = {"model": tiny_encoder, "num_iterations": 1, "max_length": 8, "long_text": "chunks"}
+    tagger = create("setfit", params).fit(TEXTS, LABELS, classes=["bug", "feature"])
+    assert tagger._body_encoder.long_text == "chunks"
+    tagger.save(tmp_path / "m")
+    again = load_tagger(tmp_path / "m")
+    assert again._body_encoder.long_text == "chunks"
+    np.testing.assert_allclose(again.predict_proba(TEXTS), tagger.predict_proba(TEXTS), atol=1e-5)
+    head = create("setfit", {**params, "long_text": "head"}).fit(TEXTS, LABELS, classes=["bug", "feature"])
+    long = ["crash when the button is clicked, then the parser fails with a null pointer error in module seven"]
+    assert not np.allclose(head._body_encoder.encode(long), tagger._body_encoder.encode(long))

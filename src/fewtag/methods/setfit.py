@@ -111,6 +111,10 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         the head and predictions use ``max_length``.
     precision : {"fp32", "bf16"}
         bf16 autocast for training (CPUs with native bf16).
+    long_text : {"head", "head-tail", "chunks"}
+        Texts over ``max_length`` tokens when the head is fitted and at
+        prediction: truncated, first and last tokens, or the mean of up to 4
+        windows (:mod:`fewtag.embed.long_text`). Training pairs use the head.
     random_state : int
 
     Notes
@@ -153,6 +157,7 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         max_steps: int | None = None,
         train_max_length: int | None = None,
         precision: str = "fp32",
+        long_text: str = "head",
         random_state: int = 0,
     ):
         self.model = model
@@ -173,6 +178,7 @@ class SetFitTagger(EncoderMixin, BaseTagger):
         self.max_steps = max_steps
         self.train_max_length = train_max_length
         self.precision = precision
+        self.long_text = long_text
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -275,8 +281,13 @@ class SetFitTagger(EncoderMixin, BaseTagger):
     def _set_body(self, body, path: Path | None = None) -> None:
         base = self.metadata_.get("encoder", {})
         self._body_encoder = Encoder(
-            f"setfit:{base.get('id', self.model)}", path or Path("."), body, self.max_length, revision=None
-        )  # fine-tuned: never cached
+            f"setfit:{base.get('id', self.model)}",
+            path or Path("."),
+            body,
+            self.max_length,
+            revision=None,  # fine-tuned: never cached
+            long_text=getattr(self, "long_text", "head"),
+        )
 
     def _scores(self, texts) -> NDArray[np.float64]:
         x = self._body_encoder.encode(texts, batch_size=64)
