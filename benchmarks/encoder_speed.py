@@ -73,18 +73,23 @@ def embedder(model: str, backend: str, max_length: int, batch_size: int):
     return label, enc.backend, lambda texts: enc.encode(texts, batch_size=batch_size)
 
 
-def child_rss(model: str, backend: str, max_length: int, batch_size: int, n: int) -> float:
-    """Peak RSS (MiB) of a fresh process that loads ``backend`` and embeds ``n`` texts."""
+def child_rss(model: str, backend: str, max_length: int, batch_size: int, n: int) -> tuple[float, float]:
+    """Peak RSS (MiB) of a fresh process that loads ``backend`` and embeds ``n`` texts, and its
+    part above the imports (torch, sentence-transformers, fewtag: the same for every backend)."""
     code = (
-        "import sys, resource; sys.argv = ['x']; sys.path.insert(0, 'benchmarks');"
-        "import encoder_speed as e; from fewtag.embed import configure_cache; configure_cache(None);"
+        "import sys, re; sys.argv = ['x']; sys.path.insert(0, 'benchmarks');"
+        "import torch, sentence_transformers, onnxruntime, encoder_speed as e;"
+        "from fewtag.embed import configure_cache; configure_cache(None);"
         f"texts = e.issue_texts({n});"
+        "kb = lambda key: int(re.search(key + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1));"
+        "base = kb('VmRSS'); open('/proc/self/clear_refs', 'w').write('5');"
         f"_, _, run = e.embedder({model!r}, {backend!r}, {max_length}, {batch_size}); run(texts);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(kb('VmHWM'), base)"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+    peak, base = (int(v) for v in out.stdout.strip().splitlines()[-1].split())
+    return peak / 1024, (peak - base) / 1024
 
 
 def cpu_line() -> str:
@@ -124,26 +129,39 @@ def speed(a: argparse.Namespace) -> None:
     tokenizer = get_encoder(a.model, a.max_length, backend="torch").model.tokenizer
     ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
     n_tokens = [min(len(row) + 2, a.max_length) for row in ids]
-    rss = {}
-    if a.rss:
-        for b in names:
-            rss[b] = child_rss(a.model, b, a.max_length, a.batch_size, 64)
+    rss = measure_rss(a, names)
     print(
         f"\n{a.model.split('/')[-1]}: {len(texts)} issue texts, {a.max_length} tokens max "
         f"({np.mean(n_tokens):.0f} on average, {np.mean([n == a.max_length for n in n_tokens]):.0%} cut), "
         f"batches of {a.batch_size}, {a.rounds} interleaved rounds, {torch.get_num_threads()} threads, "
         f"{os.cpu_count()} CPUs shared with other jobs (load average {os.getloadavg()[0]:.1f}).\n{cpu_line()}\n"
     )
-    print("| encoder | seconds | texts/s | vs reference | peak RSS (MiB) | min cosine | mean cosine |")
+    print("| encoder | seconds | texts/s | vs reference | peak RSS, MiB (above imports) | min cosine | mean cosine |")
     print("|---|---|---|---|---|---|---|")
     for b in names:
         name, _, _ = rows[b]
         cos = (np.concatenate(vecs[b]) * ref).sum(axis=1)
-        mem = f"{rss[b]:.0f}" if b in rss else "—"
+        mem = f"{rss[b][0]:.0f} (+{rss[b][1]:.0f})" if b in rss else "—"
         print(
             f"| {name} | {secs[b]:.1f} | {len(texts) / secs[b]:.1f} | {secs[REFERENCE] / secs[b]:.2f}x | {mem} | "
             f"{cos.min():.4f} | {cos.mean():.5f} |"
         )
+
+
+def measure_rss(a: argparse.Namespace, names: list[str]) -> dict[str, tuple[float, float]]:
+    """``{backend: (peak MiB, MiB above the imports)}``, one child process each (``--no-rss``: none)."""
+    return {b: child_rss(a.model, b, a.max_length, a.batch_size, 64) for b in names} if a.rss else {}
+
+
+def rss_table(a: argparse.Namespace) -> None:
+    """Only the peak-RSS column (``--no-speed --rss-only``)."""
+    names = [REFERENCE] + a.backends.split(",")
+    rss = measure_rss(a, names)
+    print(f"\n{a.model.split('/')[-1]}, 64 issue texts at {a.max_length} tokens, one fresh process per row\n")
+    print("| encoder | peak RSS, MiB | above the imports, MiB |")
+    print("|---|---|---|")
+    for b in names:
+        print(f"| {b} | {rss[b][0]:.0f} | {rss[b][1]:.0f} |")
 
 
 def downstream(a: argparse.Namespace) -> None:
@@ -191,6 +209,7 @@ def main() -> None:
     p.add_argument("--backends", default=",".join(BACKENDS))
     p.add_argument("--no-rss", dest="rss", action="store_false", help="skip the child processes for peak RSS")
     p.add_argument("--no-speed", dest="speed", action="store_false")
+    p.add_argument("--rss-only", action="store_true", help="with --no-speed: only the peak-RSS table")
     p.add_argument("--f1", action="store_true", help="downstream embed-logreg F1 per backend (validation)")
     p.add_argument("--f1-backends", default="torch,auto,onnx-int8")
     p.add_argument("--seeds", type=int, default=3)
@@ -198,6 +217,8 @@ def main() -> None:
     a = p.parse_args()
     if a.speed:
         speed(a)
+    elif a.rss_only:
+        rss_table(a)
     if a.f1:
         downstream(a)
 

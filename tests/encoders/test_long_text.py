@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from fewtag import get_method
 from fewtag.embed import backends, clear_encoders, configure_cache, get_encoder
 from fewtag.embed.long_text import MAX_CHUNKS, TAIL_FRACTION, token_cap, windows
 from fewtag.errors import InputError
@@ -127,9 +128,11 @@ def test_auto_backend_follows_the_cpu_flag(flags, expected, tiny_encoder, tmp_pa
     try:
         assert backends.resolve_backend("auto") == expected
         assert backends.resolve_backend("onnx-int8") == "onnx-int8"
-        enc = get_encoder(tiny_encoder, max_length=16)  # "auto" is the default
+        enc = get_encoder(tiny_encoder, max_length=16, backend="auto")
         assert enc.backend == expected
         assert enc._cache.key[0].endswith("#torch-bf16") == (expected == "torch-bf16")
+        tagger = get_method("embed-logreg")(model=tiny_encoder, max_length=16)  # "auto" is the default
+        assert tagger.backend == "auto" and tagger._encoder().backend == expected
     finally:
         backends.cpu_flags.cache_clear()
 

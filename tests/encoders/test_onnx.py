@@ -52,7 +52,7 @@ def test_int8_and_bf16_stay_close_to_fp32(tiny_encoder):
 def test_export_runs_once_and_truncation_is_kept(tiny_encoder, tmp_path):
     enc = get_encoder(tiny_encoder, max_length=8, backend="onnx-int8")
     files = sorted((tmp_path / "cache" / "onnx").rglob("*.onnx"))
-    assert [f.name for f in files] == ["model-int8.onnx", "model.onnx"]
+    assert [f.name for f in files] == ["model-int8-v2.onnx", "model.onnx"]
     stamps = [f.stat().st_mtime_ns for f in files]
     short = enc.encode(["crash on start " * 3])
     clear_encoders()

@@ -16,8 +16,9 @@ torch is imported only here, lazily.
 The *backend* runs the forward pass (:mod:`fewtag.embed.backends`): ``torch``
 (fp32, the reference), ``torch-bf16`` (bfloat16 autocast, cosine > 0.999 to
 fp32, same downstream F1), ``onnx`` (ONNX Runtime fp32) or ``onnx-int8`` (ONNX
-Runtime, int8 weights; see :mod:`fewtag.embed.onnx`), or ``auto``, the default:
-``torch-bf16`` where the CPU (or GPU) has native bf16, ``torch`` elsewhere.
+Runtime, int8 weights; see :mod:`fewtag.embed.onnx`), or ``auto`` (the encoder
+methods' default): ``torch-bf16`` where the CPU (or GPU) has native bf16, ``torch``
+elsewhere.
 Vectors from each resolved backend and each long-text mode are cached apart.
 """
 
@@ -192,7 +193,11 @@ class Encoder:
             )
         # local folders are keyed by their absolute path, so "./m" in two places differs
         cache_id = str(self.path.resolve()) if Path(model_id).expanduser().is_dir() else model_id
-        if self.backend != "torch":
+        if self.backend == "onnx-int8":  # vectors of an older int8 recipe are not these
+            from fewtag.embed.onnx import INT8_RECIPE
+
+            cache_id += f"#{self.backend}-{INT8_RECIPE}"
+        elif self.backend != "torch":
             cache_id += f"#{self.backend}"
         if self.long_text != "head":
             cache_id += f"@{self.long_text}"
@@ -357,7 +362,7 @@ def get_encoder(
     max_length: int = 256,
     *,
     method: str | None = None,
-    backend: str = "auto",
+    backend: str = "torch",
     long_text: str = "head",
 ) -> Encoder:
     """The encoder for ``model_id``, loaded once per ``(model_id, max_length, backend)``.
@@ -376,8 +381,9 @@ def get_encoder(
     method : str, optional
         Named in the error when the model cannot be found.
     backend : str
-        One of :data:`BACKENDS`; ``"auto"`` (default) picks ``torch-bf16``
-        where the hardware has native bf16, else ``torch``. The onnx ones
+        One of :data:`BACKENDS`; ``"auto"`` picks ``torch-bf16`` where the
+        hardware has native bf16, else ``torch``. The default here is the fp32
+        reference (``torch``); the encoder methods default to ``auto``. The onnx ones
         export the model once into ``$FEWTAG_CACHE_DIR/onnx`` (see
         :mod:`fewtag.embed.onnx`).
     long_text : {"head", "head-tail", "chunks"}
