@@ -18,7 +18,10 @@ Rows (macro F1 on validation; the retained share of the gain is ``(row - plain) 
 - ``distilled labelled``: the distilled body, head on the labelled texts only;
 - ``<method> plain``: ``--teacher-method`` on the plain student encoder.
 
-Speed: texts/s of each encoder on the validation texts (max_length 128, batch 64, one pass,
+The share of the gain is only meaningful on a seed where the teacher beats ``plain``; with a
+negative gain a positive share means the student moved *down* towards the teacher.
+
+Speed: texts/s of each encoder on the validation texts (``--max-length``, batch 64, one pass,
 cache off). The machine's 2 cores were shared with other jobs: times are upper bounds.
 
     nice -n 5 .venv/bin/python benchmarks/distill.py --seeds 3
@@ -138,7 +141,7 @@ def run_seed(args, seed: int, work: Path) -> dict:
 ROWS = ("teacher", "{m} plain", "plain", "plain labelled", "distilled", "distilled labelled")
 
 
-def table(runs: list[dict], method: str) -> str:
+def table(runs: list[dict], method: str, max_length: int = 128) -> str:
     from fewtag.metrics import format_interval, mean_interval
 
     lines = [
@@ -161,8 +164,8 @@ def table(runs: list[dict], method: str) -> str:
     sp = {k: np.mean([r[f"speed_{k}"] for r in runs]) for k in ("teacher", "plain", "student")}
     lines.append("")
     lines.append(
-        f"encode speed on the validation texts (texts/s, 128 tokens, shared cores): teacher {sp['teacher']:.0f}, "
-        f"plain student {sp['plain']:.0f}, distilled student {sp['student']:.0f}"
+        f"encode speed on the validation texts (texts/s, {max_length} tokens, shared cores): "
+        f"teacher {sp['teacher']:.0f}, plain student {sp['plain']:.0f}, distilled student {sp['student']:.0f}"
     )
     gaps = [r["gap"] for r in runs]
     lines.append(
@@ -209,7 +212,7 @@ def main() -> None:
         f"\n{args.repo}: teacher {args.teacher_method} on {args.teacher}, student {args.student}, {args.steps} steps "
         f"of {args.batch_size} texts, {len(runs)} seed(s)\n"
     )
-    print(table(runs, args.teacher_method))
+    print(table(runs, args.teacher_method, args.max_length))
 
 
 if __name__ == "__main__":
