@@ -47,8 +47,9 @@ __all__ = [
     "resolve_backend",
 ]
 
-#: padded tokens per batch on CPU, at most
+#: padded tokens per batch on CPU, at most: onnx backends, torch backends
 CPU_TOKEN_BUDGET = 1024
+TORCH_CPU_TOKEN_BUDGET = 4096
 _encoders: dict[tuple[str, int, str, str], Encoder] = {}
 _lock = threading.Lock()
 
@@ -248,12 +249,15 @@ class Encoder:
         """Split windows sorted by decreasing token count into batches.
 
         On CPU a batch also holds at most :data:`CPU_TOKEN_BUDGET` padded
-        tokens: the activations of a smaller batch stay in the caches, and 8
-        issues of 128 tokens ran 1.3-1.4x faster per text than 64 (torch and
-        onnx-int8, MiniLM, 2 cores). The counts are exact, so a batch pads
-        only to its own longest window.
+        tokens on ONNX Runtime (the activations of a smaller batch stay in the
+        caches: 8 issues of 128 tokens ran 1.3-1.4x faster per text than 64,
+        MiniLM, 2 cores) and :data:`TORCH_CPU_TOKEN_BUDGET` on torch, whose
+        OpenMP threads spin at every batch: on 2 cores shared with other jobs
+        batches of 8 ran at half the speed of batches of 32 (fp32 and bf16).
+        The counts are exact, so a batch pads only to its own longest window.
         """
-        budget = CPU_TOKEN_BUDGET if self.device_type == "cpu" else None
+        on_torch = self.backend.startswith("torch")
+        budget = (TORCH_CPU_TOKEN_BUDGET if on_torch else CPU_TOKEN_BUDGET) if self.device_type == "cpu" else None
         batches, start = [], 0
         while start < len(lengths):
             size = batch_size
