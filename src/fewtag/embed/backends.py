@@ -4,8 +4,11 @@
 (bfloat16 autocast) on a CPU with native bf16 instructions (``avx512_bf16`` or
 ``amx_bf16`` in ``/proc/cpuinfo``, and torch's oneDNN agreeing) or a CUDA GPU
 that supports bf16, ``torch`` (fp32) everywhere else. bf16 kept the downstream
-F1 of fp32 within noise (``benchmarks/encoder_speed.py``); on CPUs without the
-instructions torch emulates bf16 and is slower than fp32, hence the check.
+F1 of fp32 (0.000 ± 0.003 macro F1 on the 4-repository validation folds,
+``benchmarks/encoder_speed.py --f1``); without the instructions torch only
+emulates bf16, hence the flag check. Its speed-up needs cores to itself: 2.55x
+sentence-transformers' ``encode`` on an idle machine, 1.1x on 2 cores shared
+with other jobs, where ``onnx-int8`` (3.3x, within a point of F1) is faster.
 An encoder records the *resolved* backend, so vectors are cached and models
 recorded by what actually ran.
 """
