@@ -121,3 +121,21 @@ def test_service_and_webhook_use_the_model_text_path(model):
     job = IssueJob("d", "issues", "o/r", 1, TITLE, BODY, [])
     assert t.text_of(job.record()) == expected(spec)
     assert np.all(t.predict_proba([t.text_of(job.record())]) >= 0)
+
+
+def test_distill_reads_unlabelled_files_through_the_model_text_path(tmp_path):
+    from fewtag.distill.data import read_distill_data
+
+    spec = TextSpec(max_chars=200)
+    labelled = tmp_path / "train.jsonl"
+    rows = [
+        {"title": TITLE, "body": BODY, "label": "bug"},
+        {"title": "Crash on save", "label": "bug"},
+        {"title": "Add a flag", "label": "feature"},
+        {"title": "Support YAML", "label": "feature"},
+    ]
+    labelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"title": TITLE, "body": BODY}) + "\n", encoding="utf-8")
+    data = read_distill_data(labelled, unlabelled=more, text=spec)
+    assert data.unlabelled[-1] == spec.text_of({"title": TITLE, "body": BODY}) in data.train.texts

@@ -6,12 +6,15 @@ import csv
 import json
 from pathlib import Path
 
+from fewtag.data.text import TextSpec
 from fewtag.errors import DataFormatError, InputError
 
 __all__ = ["read_texts", "read_items"]
 
 
-def _row_text(row: dict, where: str) -> str:
+def _row_text(row: dict, where: str, text: TextSpec | None = None) -> str:
+    if text is not None and (row.get("text") is not None or "title" in row):
+        return text.text_of(row, where)
     if "text" in row and row["text"] is not None:
         return str(row["text"])
     if "title" in row:
@@ -20,7 +23,7 @@ def _row_text(row: dict, where: str) -> str:
     raise DataFormatError(f"{where}: no 'text' (or 'title'/'body') field; fields: {', '.join(row)}")
 
 
-def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> list[str]:
+def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",), text: TextSpec | None = None) -> list[str]:
     """Texts to learn from without labels.
 
     Parameters
@@ -31,6 +34,9 @@ def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> lis
         ``title`` + ``body``), or a ``.txt`` file with one text per line.
     splits : tuple of str
         Splits of a prepared folder to read.
+    text : TextSpec, optional
+        Turn a file's records into texts with these settings (a model's own
+        text path); by default ``title + body`` as they are.
 
     Returns
     -------
@@ -41,7 +47,7 @@ def read_texts(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> lis
     InputError
         Missing path, unknown format or no texts.
     """
-    return read_items(path, splits=splits)[1]
+    return read_items(path, splits=splits, text=text)[1]
 
 
 def _row_id(row: dict, n: int) -> str:
@@ -51,7 +57,9 @@ def _row_id(row: dict, n: int) -> str:
     return str(n)
 
 
-def read_items(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> tuple[list[str], list[str]]:
+def read_items(
+    path: str | Path, *, splits: tuple[str, ...] = ("unsup",), text: TextSpec | None = None
+) -> tuple[list[str], list[str]]:
     """``(ids, texts)`` from the same sources as :func:`read_texts`."""
     path = Path(path)
     if not path.exists():
@@ -77,11 +85,11 @@ def read_items(path: str | Path, *, splits: tuple[str, ...] = ("unsup",)) -> tup
                         row = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise DataFormatError(f"{path}:{n}: malformed JSON ({exc.msg})") from exc
-                    items.append((_row_id(row, n), _row_text(row, f"{path}:{n}")))
+                    items.append((_row_id(row, n), _row_text(row, f"{path}:{n}", text)))
     elif path.suffix == ".csv":
         with open(path, encoding="utf-8", newline="") as fh:
             for n, row in enumerate(csv.DictReader(fh), 2):
-                items.append((_row_id(row, n), _row_text(row, f"{path}:{n}")))
+                items.append((_row_id(row, n), _row_text(row, f"{path}:{n}", text)))
     elif path.suffix == ".txt":
         items = [(str(n), t) for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
     else:

@@ -109,7 +109,7 @@ def read_distill_data(
 
         if not Path(unlabelled).exists():
             raise InputError(f"--unlabelled {unlabelled} does not exist")
-        out.unlabelled += read_texts(unlabelled)
+        out.unlabelled += read_texts(unlabelled, text=out.text)  # the model's own text path
     if not any(t.strip() for t in out.train.texts):
         raise InputError(f"{path}: no labelled texts to fit the student's head on")
     return out
