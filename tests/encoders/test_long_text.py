@@ -164,3 +164,14 @@ def test_a_saved_model_reloads_with_its_long_text_mode(name, tiny_encoder, tmp_p
     np.testing.assert_allclose(loaded.predict_proba(texts), tagger.predict_proba(texts), atol=1e-6)
     head = create(name, {"max_length": 12}, model=tiny_encoder).fit(texts, labels)
     assert head._encoder().long_text == "head"
+
+
+def test_search_index_rows_are_keyed_by_the_long_text_mode_and_backend(tiny_encoder):
+    from fewtag.search.encoder import vector_key
+
+    keys = {
+        vector_key(get_encoder(tiny_encoder, 16, long_text=mode, backend=backend))[0]
+        for mode in ("head", "chunks")
+        for backend in ("torch", "torch-bf16")
+    }
+    assert len(keys) == 4  # an index built one way is never reused for queries embedded another way

@@ -194,14 +194,18 @@ class Encoder:
             )
         # local folders are keyed by their absolute path, so "./m" in two places differs
         cache_id = str(self.path.resolve()) if Path(model_id).expanduser().is_dir() else model_id
+        #: what, besides the model, decides the vectors: backend (int8 recipe) and long-text mode;
+        #: part of every cache key (embedding cache, search index rows)
+        self.variant = ""
         if self.backend == "onnx-int8":  # vectors of an older int8 recipe are not these
             from fewtag.embed.onnx import INT8_RECIPE
 
-            cache_id += f"#{self.backend}-{INT8_RECIPE}"
+            self.variant += f"#{self.backend}-{INT8_RECIPE}"
         elif self.backend != "torch":
-            cache_id += f"#{self.backend}"
+            self.variant += f"#{self.backend}"
         if self.long_text != "head":
-            cache_id += f"@{self.long_text}"
+            self.variant += f"@{self.long_text}"
+        cache_id += self.variant
         self._cache = EmbeddingCache(cache_id, revision, self.max_length) if revision else None
 
     @property

@@ -73,7 +73,10 @@ def vector_key(encoder: Encoder) -> tuple[str, str, int]:
     ('index:m#onnx', 'abc', 128)
     """
     model = VECTOR_KEY_PREFIX + str(encoder.model_id)
+    variant = getattr(encoder, "variant", None)  # backend, int8 recipe and long-text mode
     backend = getattr(encoder, "backend", None)
-    if backend and backend != "torch":
+    if variant is not None:
+        model += variant
+    elif backend and backend != "torch":
         model += f"#{backend}"
     return model, str(encoder.revision), int(getattr(encoder, "max_length", None) or 0)
