@@ -44,8 +44,8 @@ def train_command(
         "--time-budget",
         help=f"Seconds of body training for setfit, whose schedule is shortened to fit (default "
         f"{DEFAULT_TIME_BUDGET:.0f}; 0: no budget). A labelled file fits setfit twice (a tuning fit, then all rows): "
-        "each fit gets half. With the defaults, setfit on 300 issues of ordinary length takes about "
-        "4 minutes in all on 2 cores.",
+        "each fit gets half. Measured with the defaults on 300 real issues: 5.6 minutes in all and 2.1 GB "
+        "peak memory on 2 cores busy with other jobs (the encoding around training is not budgeted).",
     ),
 ) -> None:
     """Train a model and save it.
