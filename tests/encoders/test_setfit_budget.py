@@ -24,7 +24,7 @@ LABELS = [["bug"], ["bug"], ["feature"], ["feature"], ["bug"], ["feature"], ["bu
 
 
 def _body(path, max_length=32):
-    from fewtag.embed.encoder import load_sentence_transformer
+    from fewtag.embed.loading import load_sentence_transformer
 
     return load_sentence_transformer(path, max_length)
 

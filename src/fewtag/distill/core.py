@@ -182,7 +182,8 @@ def distill(
     ModelNotFoundError
         Teacher or student not available offline.
     """
-    from fewtag.embed.encoder import clear_encoders, load_sentence_transformer
+    from fewtag.embed.encoder import clear_encoders
+    from fewtag.embed.loading import load_sentence_transformer
     from fewtag.io import check_out
     from fewtag.models import resolve_model
     from fewtag.registry import create

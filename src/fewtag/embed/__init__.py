@@ -8,7 +8,8 @@ See :func:`get_encoder` and :meth:`Encoder.encode`.
 
 from fewtag.embed.backends import BACKENDS, resolve_backend
 from fewtag.embed.cache import CACHE_ENV, EmbeddingCache, configure_cache, text_hash
-from fewtag.embed.encoder import Encoder, clear_encoders, get_encoder, load_sentence_transformer
+from fewtag.embed.encoder import Encoder, clear_encoders, get_encoder
+from fewtag.embed.loading import load_sentence_transformer
 from fewtag.embed.long_text import LONG_TEXT_MODES
 
 __all__ = [

@@ -34,13 +34,13 @@ from numpy.typing import NDArray
 
 from fewtag.embed.backends import BACKENDS, check_backend, resolve_backend
 from fewtag.embed.cache import EmbeddingCache, text_hash
+from fewtag.embed.loading import best_device, load_sentence_transformer
 from fewtag.embed.long_text import check_long_text, token_cap, windows
-from fewtag.errors import InputError, MissingDependencyError, ModelFileError
+from fewtag.errors import InputError, ModelFileError
 
 __all__ = [
     "Encoder",
     "get_encoder",
-    "load_sentence_transformer",
     "clear_encoders",
     "BACKENDS",
     "check_backend",
@@ -52,55 +52,6 @@ CPU_TOKEN_BUDGET = 1024
 TORCH_CPU_TOKEN_BUDGET = 4096
 _encoders: dict[tuple[str, int, str, str], Encoder] = {}
 _lock = threading.Lock()
-
-
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def load_sentence_transformer(path: str | Path, max_length: int = 256, device: str | None = None) -> Any:
-    """A fresh ``SentenceTransformer`` from a local folder.
-
-    A folder without ``modules.json`` (a plain transformers encoder) is
-    wrapped with mean pooling.
-
-    Raises
-    ------
-    MissingDependencyError
-        sentence-transformers is not installed.
-    ModelFileError
-        The folder holds no loadable model.
-    """
-    try:
-        from sentence_transformers import SentenceTransformer
-        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-        from transformers.utils import logging as hf_logging
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise MissingDependencyError(
-            "sentence-transformers is needed for encoder methods: pip install 'fewtag[encoders]'"
-        ) from exc
-    hf_logging.disable_progress_bar()
-    path = Path(path)
-    device = device or _device()
-    try:
-        if (path / "modules.json").is_file():
-            model = SentenceTransformer(str(path), device=device, local_files_only=True)
-        else:
-            body = Transformer(str(path), max_seq_length=max_length)
-            pool = Pooling(
-                body.get_embedding_dimension()
-                if hasattr(body, "get_embedding_dimension")
-                else body.get_word_embedding_dimension(),
-                pooling_mode="mean",
-            )
-            model = SentenceTransformer(modules=[body, pool], device=device)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"cannot load a sentence encoder from {path}: {exc}") from exc
-    model.max_seq_length = int(max_length)
-    model.eval()
-    return model
 
 
 def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
@@ -422,7 +373,7 @@ def get_encoder(
     check_long_text(long_text)
     path = resolve_model(model_id, method=method)
     on_onnx = backend.startswith("onnx")
-    backend = resolve_backend(backend, "cpu" if on_onnx else _device())
+    backend = resolve_backend(backend, "cpu" if on_onnx else best_device())
     key = (str(model_id), int(max_length), backend, long_text)
     # a content hash (stat-only after the first call): a folder re-saved with other weights
     # is loaded again instead of answered from the memo

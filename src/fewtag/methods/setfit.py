@@ -44,7 +44,8 @@ import numpy as np
 from numpy.typing import NDArray
 from safetensors.numpy import load_file, save_file
 
-from fewtag.embed.encoder import Encoder, load_sentence_transformer
+from fewtag.embed.encoder import Encoder
+from fewtag.embed.loading import load_sentence_transformer
 from fewtag.embed.tagger import EncoderMixin, label_phrase
 from fewtag.errors import ConfigError, InputError
 from fewtag.methods._linear import fit_linear_head, linear_scores
