@@ -26,6 +26,17 @@ def tiny_plain_encoder(tmp_path_factory):
     return str(build_plain_encoder(tmp_path_factory.mktemp("enc") / "tiny-plain"))
 
 
+@pytest.fixture
+def fresh_encoders(tmp_path, monkeypatch):
+    """A cache dir of the test's own (ONNX exports, fetched models) and no memoised encoders before or after."""
+    from fewtag.embed import clear_encoders
+
+    monkeypatch.setenv("FEWTAG_CACHE_DIR", str(tmp_path / "cache"))
+    clear_encoders()
+    yield
+    clear_encoders()
+
+
 @pytest.fixture(autouse=True)
 def _no_persistent_cache(monkeypatch):
     from fewtag.embed import configure_cache

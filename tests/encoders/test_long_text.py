@@ -20,12 +20,7 @@ def _long_text(seed: int, n_words: int) -> str:
     return " ".join(rng.choice(WORDS, n_words))
 
 
-@pytest.fixture(autouse=True)
-def _fresh(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEWTAG_CACHE_DIR", str(tmp_path / "cache"))
-    clear_encoders()
-    yield
-    clear_encoders()
+pytestmark = pytest.mark.usefixtures("fresh_encoders")
 
 
 # ------------------------------------------------------------------ windows (token level)

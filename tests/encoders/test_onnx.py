@@ -20,12 +20,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _onnx_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FEWTAG_CACHE_DIR", str(tmp_path / "cache"))
-    clear_encoders()
-    yield
-    clear_encoders()
+pytestmark = pytest.mark.usefixtures("fresh_encoders")
 
 
 def _cosines(a, b):
