@@ -162,7 +162,7 @@ def run() -> None:
 
         if type(exc).__name__ == "NoArgsIsHelpError":  # `fewtag` alone: the help was printed
             sys.exit(0)
-        if isinstance(exc, click.exceptions.ClickException) or hasattr(exc, "show") and hasattr(exc, "exit_code"):
+        if isinstance(exc, click.exceptions.ClickException) or (hasattr(exc, "show") and hasattr(exc, "exit_code")):
             exc.show()
             sys.exit(exc.exit_code)
         if state.verbose:

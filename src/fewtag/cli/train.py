@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -64,7 +65,7 @@ def train_command(
 
     params = parse_params(param)
     budgeted = "time_budget" in method_parameters(method)
-    if time_budget is not None and (time_budget < 0 or time_budget != time_budget):
+    if time_budget is not None and (time_budget < 0 or math.isnan(time_budget)):
         fail(f"--time-budget must be a positive number of seconds (0: none), got {time_budget}")
     if time_budget and not budgeted:
         fail(f"--time-budget: {method} has no training loop to budget (setfit has)")
