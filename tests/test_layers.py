@@ -28,6 +28,8 @@ LAYERS = {
     "progress": 0,
     "decision": 1,
     "tuning": 1,
+    "calibration": 1,
+    "track": 1,
     "registry": 1,
     "models": 1,
     "hub": 1,
@@ -42,8 +44,12 @@ LAYERS = {
     "discover": 4,
     "distill": 4,
     "github": 4,
+    "active": 4,
+    "engine": 4,
     "eval": 5,
     "service": 5,
+    "annotate": 5,
+    "deploy": 5,
     "cli": 6,
 }
 

@@ -21,8 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from fewtag.data.store_annotations import AnnotationsMixin
 from fewtag.data.store_deliveries import DeliveriesMixin
+from fewtag.data.store_feedback import FeedbackMixin
 from fewtag.data.store_github import GithubMixin
+from fewtag.data.store_predictions import PredictionsMixin
 from fewtag.data.store_search import SearchMixin
 from fewtag.errors import InputError
 
@@ -120,7 +123,7 @@ class UpsertCounts:
     older: int = 0
 
 
-class Store(DeliveriesMixin, GithubMixin, SearchMixin):
+class Store(DeliveriesMixin, GithubMixin, SearchMixin, AnnotationsMixin, PredictionsMixin, FeedbackMixin):
     """A SQLite store. Use as a context manager or call :meth:`close`.
 
     Examples
