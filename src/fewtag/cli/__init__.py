@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "discover",
     "distill",
     "models",
+    "tag",
 ]
 
 for _name in COMMAND_MODULES:
