@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "distill",
     "models",
     "tag",
+    "annotate",
 ]
 
 for _name in COMMAND_MODULES:
