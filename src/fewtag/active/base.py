@@ -77,7 +77,9 @@ class Vectors:
         """Vectors already computed."""
         v = cls(lambda _t: np.zeros((0, 0)), [], [])
         v._n_labelled = len(labelled)
-        v._all = np.vstack([np.asarray(labelled, dtype=np.float32).reshape(len(labelled), -1), pool])
+        p = np.asarray(pool, dtype=np.float32)
+        lab = np.asarray(labelled, dtype=np.float32).reshape(len(labelled), p.shape[1])
+        v._all = np.vstack([lab, p])
         return v
 
     def _vectors(self) -> NDArray:

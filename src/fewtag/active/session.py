@@ -48,6 +48,8 @@ __all__ = [
     "next_batch",
     "item_text",
     "stopping_hint",
+    "record_round",
+    "round_history",
     "DEFAULT_METHOD",
 ]
 
@@ -361,3 +363,27 @@ def next_batch(
             suggested = [tagger.classes_[j] for j in np.flatnonzero(chosen[k])]
         out.append(Suggestion(candidates[p.index], suggested, row_scores, p.reason, trained.version))
     return out
+
+
+# ----------------------------------------------------------------- history
+def _history_key(task: LabelTask) -> str:
+    h = hashlib.sha256(json.dumps([task.labels, task.multi_label, task.repo]).encode()).hexdigest()[:12]
+    return f"active.history.{h}"
+
+
+def round_history(store: Store, task: LabelTask) -> list[dict[str, Any]]:
+    """The rounds recorded by :func:`record_round`, oldest first: ``{"version", "n_labelled", "estimate"}``."""
+    raw = store.get_meta(_history_key(task))
+    return list(json.loads(raw)) if raw else []
+
+
+def record_round(store: Store, task: LabelTask, trained: Trained) -> list[dict[str, Any]]:
+    """Append this round's estimate to the task's history in the store (once per model version); the history.
+
+    Feed ``[(r["n_labelled"], r["estimate"]) for r in history]`` to :func:`stopping_hint`.
+    """
+    history = round_history(store, task)
+    if not history or history[-1]["version"] != trained.version:
+        history.append({"version": trained.version, "n_labelled": trained.n_labelled, "estimate": trained.summary()})
+        store.set_meta(_history_key(task), json.dumps(history))
+    return history

@@ -104,10 +104,11 @@ class LabelTask:
         cfg = load_config(path)
         base = cls(["_a", "_b"], map=dict(cfg.map), repo=cfg.repo, include_prs=cfg.include_prs)
         items = list(base.items(store)) if store is not None else []
+        tags = [base.tags(i.labels) for i in items]
         if cfg.keep is not None:
             labels = list(cfg.keep)
         elif store is not None:
-            counts = Counter(t for item in items for t in base.mapped(item.labels))
+            counts = Counter(t for ts in tags for t in ts)
             labels = sorted(t for t, n in counts.items() if n >= cfg.min_count)
             if len(labels) < 2:
                 raise InputError(
@@ -119,16 +120,24 @@ class LabelTask:
         multi = cfg.multi_label
         if multi is None:
             keep = set(labels)
-            multi = any(len([t for t in base.mapped(i.labels) if t in keep]) > 1 for i in items)
+            multi = any(len([t for t in ts if t in keep]) > 1 for ts in tags)
         descriptions = dict(getattr(cfg, "descriptions", None) or {})
         return cls(labels, descriptions, bool(multi), dict(cfg.map), cfg.repo, cfg.include_prs)
 
     # -------------------------------------------------------------- helpers
+    def tags(self, raw: Iterable[str]) -> list[str]:
+        """Raw labels through ``map`` (``""`` drops one), distinct, in the order given."""
+        out: list[str] = []
+        for r in raw:
+            tag = self.map.get(r, r)
+            if tag and tag not in out:
+                out.append(tag)
+        return out
+
     def mapped(self, raw: Iterable[str]) -> list[str]:
         """Raw labels mapped onto the task's labels (others dropped), in task order."""
-        keep = set(self.labels)
-        tags = {self.map.get(r, r) for r in raw}
-        return [x for x in self.labels if x in tags and x in keep]
+        tags = set(self.tags(raw))
+        return [x for x in self.labels if x in tags]
 
     def check(self, given: Iterable[str], where: str = "labels") -> list[str]:
         """``given`` as a valid label list of this task, in task order.

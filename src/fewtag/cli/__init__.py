@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "discover",
     "distill",
     "models",
+    "next",
     "tag",
     "annotate",
 ]

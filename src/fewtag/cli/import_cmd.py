@@ -36,8 +36,13 @@ def import_command(
 
     A row the store already holds with a later ``updated_at`` is kept: importing an
     older dump never overwrites newer data (counted as "older, kept the stored").
+    A batch file written by `fewtag next` and filled in appends its labels to the
+    annotations log instead (rows left empty stay unlabelled).
     """
     from fewtag.data.importers import import_file, parse_size
+
+    if format == "auto" and _import_batch(path, store):
+        return
 
     fields = [f.strip() for f in text_fields.split(",") if f.strip()] if text_fields else None
     limit = parse_size(max_decompressed) if max_decompressed is not None else None
@@ -52,3 +57,24 @@ def import_command(
         "stored)",
         highlight=False,
     )
+
+
+def _import_batch(path: Path, store: str) -> bool:
+    """Import ``path`` as a filled `fewtag next` batch, when it is one; whether it was."""
+    from fewtag.active.batch import import_batch, is_batch_file
+    from fewtag.data.store import Store
+
+    if not is_batch_file(path):
+        return False
+    if not Path(store).is_file():
+        from fewtag.errors import InputError
+
+        raise InputError(f"store {store} does not exist; a batch file labels issues already in a store")
+    with Store(store) as s:
+        done = import_batch(path, s)
+    out.print(
+        f"{store}: {done.added} labels added to the annotations log (source import), "
+        f"{done.empty} rows left empty (still unlabelled)",
+        highlight=False,
+    )
+    return True
