@@ -148,6 +148,7 @@ def fit_with_cv(
     n_folds: int = DEFAULT_FOLDS,
     seed: int = 0,
     log: Callable[[str], None] | None = None,
+    calibrate: bool = True,
 ) -> tuple[BaseTagger, CVEstimate]:
     """Fit ``make()`` on all rows, tuned on out-of-fold scores; return it and its estimate.
 
@@ -160,6 +161,9 @@ def fit_with_cv(
     decision : what the rule is tuned for
     text : the text settings saved with the model
     n_folds : folds requested (fewer when a label is rarer)
+    calibrate : fit per-label calibration (:mod:`fewtag.calibration`) on the out-of-fold
+        (or validation) scores, save it with the model and tune the rule on calibrated scores;
+        the estimate then uses cross-fitted calibrated scores
     """
     say = log or (lambda _msg: None)
     y = np.asarray(y, dtype=np.int8)
@@ -180,6 +184,8 @@ def fit_with_cv(
             text=text,
             unlabelled=unlabelled,
             say=say,
+            calibrate=calibrate,
+            seed=seed,
         )
     oof: dict[Any, NDArray] | None = None
     for i, held in enumerate(folds, 1):
@@ -201,6 +207,8 @@ def fit_with_cv(
     )
     final.tune_scores(oof, y)
     chosen = oof[final.tuned_candidate_]  # the out-of-fold scores of the candidate it adopted
+    if calibrate:
+        chosen = _calibrate(final, chosen, y, multi_label, "out-of-fold", seed, say)
     spec = final.decision_spec()
     estimate = CVEstimate(strategy=f"{len(folds)}-fold out-of-fold", n_rows=len(texts))
     for held in folds:
@@ -234,7 +242,26 @@ def _fit_on(
     )
 
 
-def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decision, text, unlabelled, say):
+def _calibrate(
+    tagger: BaseTagger, scores: NDArray, y: NDArray, multi_label: bool, fitted_on: str, seed: int, say: Callable
+) -> NDArray:
+    """Fit and keep the calibration on held-out ``scores``, retune the rule on calibrated scores,
+    and return cross-fitted calibrated scores (for an honest estimate); ``scores`` when too few rows."""
+    from fewtag.calibration import MIN_ROWS, cross_fitted, fit_calibration
+
+    if len(y) < MIN_ROWS:
+        say(f"not calibrating: {len(y)} held-out rows, fewer than {MIN_ROWS}")
+        return scores
+    cal = fit_calibration(scores, y, multi_label=multi_label, fitted_on=fitted_on, seed=seed)
+    tagger.set_calibration(cal)
+    tagger.tune_scores(cal.apply(scores), y)
+    say(f"calibrated on {fitted_on} scores: ECE {cal.ece['before']:.3f} -> {cal.ece['after']:.3f}")
+    return cross_fitted(scores, y, multi_label=multi_label, seed=seed)
+
+
+def _fit_holdout(
+    make, texts, y, labels, classes, folds, *, multi_label, decision, text, unlabelled, say, calibrate=True, seed=0
+):
     held = folds[0]
     train = np.setdiff1d(np.arange(len(texts)), held)
     say(f"tuning on one validation fold ({len(held)} rows) after fitting on {len(train)}")
@@ -253,4 +280,6 @@ def _fit_holdout(make, texts, y, labels, classes, folds, *, multi_label, decisio
         texts, labels, classes=classes, multi_label=multi_label, decision=decision, text=text, unlabelled=unlabelled
     )
     final.tune_scores(val_scores, y[held])
+    if calibrate:
+        _calibrate(final, val_scores, y[held], multi_label, "validation", seed, say)
     return final, estimate

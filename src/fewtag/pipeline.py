@@ -193,6 +193,37 @@ def _scored(tagger: BaseTagger, texts: list[str], gold: np.ndarray) -> dict[str,
     }
 
 
+def _min_calibration_rows() -> int:
+    from fewtag.calibration import MIN_ROWS
+
+    return MIN_ROWS
+
+
+def _calibrate_on_validation(tagger: BaseTagger, texts: list[str], y: np.ndarray, seed: int) -> None:
+    """Fit the calibration on validation scores, keep it, and retune the rule on calibrated scores."""
+    from fewtag.calibration import fit_calibration
+
+    raw = tagger.predict_proba(texts, calibrated=False)
+    cal = fit_calibration(raw, y, multi_label=tagger.multi_label_, fitted_on="validation", seed=seed)
+    tagger.set_calibration(cal)
+    tagger.tune_scores(cal.apply(raw), y)
+
+
+def _calibration_on_test(tagger: BaseTagger, texts: list[str], gold: np.ndarray) -> dict[str, Any]:
+    """ECE of the test scores before and after the saved calibration (scored once; nothing is chosen on it)."""
+    from fewtag.calibration import expected_calibration_error
+
+    if tagger.calibration() is None:
+        return {}
+    raw = tagger.predict_proba(texts, calibrated=False)
+    after = tagger.calibration().apply(raw)  # type: ignore[union-attr]
+    ml = tagger.multi_label_
+    return {
+        "test_ece_before": round(expected_calibration_error(raw, gold, multi_label=ml), 4),
+        "test_ece_after": round(expected_calibration_error(after, gold, multi_label=ml), 4),
+    }
+
+
 def _train_prepared(
     data: str | Path | PreparedDataset,
     method: str,
@@ -222,6 +253,8 @@ def _train_prepared(
         decision=decision,
         text=text_spec_of(ds),
     )
+    if len(ds.valid) >= _min_calibration_rows():
+        _calibrate_on_validation(tagger, ds.valid.texts, ds.valid.y(ds.labels), seed)
     metrics: dict[str, Any] = {
         "train_s": round(time.perf_counter() - start, 3),
         "train_size": len(train),
@@ -229,6 +262,7 @@ def _train_prepared(
     }
     if len(ds.test):
         metrics.update(_scored(tagger, ds.test.texts, ds.test.y(ds.labels)))
+        metrics.update(_calibration_on_test(tagger, ds.test.texts, ds.test.y(ds.labels)))
     tagger.metadata_.update(
         metrics={"test": metrics},
         data_fingerprint=data_fingerprint(train.texts, train.labels),
@@ -295,6 +329,7 @@ def _train_file(
     saved: dict[str, Any] = {"cv": summary}
     if len(test_idx):
         metrics.update(_scored(tagger, [rows.texts[i] for i in test_idx], y[test_idx]))
+        metrics.update(_calibration_on_test(tagger, [rows.texts[i] for i in test_idx], y[test_idx]))
         saved["test"] = {k: metrics[k] for k in ("micro_f1", "macro_f1", "test_size")}
     tagger.metadata_.update(
         metrics=saved,

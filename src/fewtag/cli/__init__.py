@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "next",
     "tag",
     "annotate",
+    "triage",
 ]
 
 for _name in COMMAND_MODULES:

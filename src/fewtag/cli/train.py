@@ -108,6 +108,17 @@ def train_command(
             highlight=False,
         )
         out.print("per label F1: " + ", ".join(f"{k} {v:.3f}" for k, v in est["per_label_f1"].items()), highlight=False)
+    cal = tagger.calibration()
+    if cal is not None:
+        from fewtag.calibration import format_reliability
+
+        for line in format_reliability(cal.ece):
+            out.print(line, highlight=False)
+    if "test_ece_before" in metrics:
+        out.print(
+            f"test calibration (scored once): ECE {metrics['test_ece_before']:.3f} -> {metrics['test_ece_after']:.3f}",
+            highlight=False,
+        )
     if "micro_f1" in metrics:
         out.print(
             f"test ({metrics['test_size']} rows, scored once): micro F1 {metrics['micro_f1']:.3f}, "

@@ -189,7 +189,7 @@ def apply_to_issue(
     store: Store,
     repo: str,
     issue_number: int,
-    labels_with_scores: Mapping[str, float] | Sequence[tuple[str, float]],
+    labels_with_scores: Mapping[str, float | None] | Sequence[tuple[str, float]],
     *,
     dry_run: bool = False,
     current_labels: Sequence[str] | None = None,
@@ -209,6 +209,7 @@ def apply_to_issue(
         ``OWNER/NAME``.
     issue_number : int
     labels_with_scores : mapping or sequence of (label, score)
+        A mapping may give ``None`` for a label that has no score (a default label).
     dry_run : bool
         Decide and return ``planned`` actions; no POST, nothing recorded.
     current_labels : sequence of str, optional
@@ -233,7 +234,7 @@ def apply_to_issue(
     repo = f"{owner}/{name}"
     number = int(issue_number)
     ensure_tables(store)
-    pairs = (
+    pairs: list[tuple[str, float | None]] = (
         list(labels_with_scores.items())
         if isinstance(labels_with_scores, Mapping)
         else [(str(lab), float(s)) for lab, s in labels_with_scores]
@@ -245,7 +246,7 @@ def apply_to_issue(
     if client is not None and check_events and any(lab not in current for lab, _ in pairs):
         removed = removed_labels(client, repo, number)
     actions: list[Action] = []
-    to_add: list[tuple[str, float]] = []
+    to_add: list[tuple[str, float | None]] = []
     for label, score in pairs:
         if label in current:
             actions.append(Action(repo, number, label, score, SKIPPED, "already present"))

@@ -10,7 +10,7 @@ connection errors and truncated JSON, and conditional requests
 The token is read from an environment variable and kept in one private
 attribute. It is never printed, logged, stored or put into an error message.
 
-This module holds the API calls (``get``, ``post``, pagination); the transport under
+This module holds the API calls (``get``, ``post``, ``patch``, pagination); the transport under
 them is :mod:`fewtag.github.transport`, the response types :mod:`fewtag.github.response`.
 """
 
@@ -99,6 +99,10 @@ class GitHubClient(Transport):
 
     def post(self, path: str, body: Any) -> Response:
         return self.request("POST", path, json_body=body)
+
+    def patch(self, path: str, body: Any) -> Response:
+        """``PATCH`` (edit a comment: ``/repos/{o}/{r}/issues/comments/{id}``)."""
+        return self.request("PATCH", path, json_body=body)
 
     def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, max_pages: int = 100_000

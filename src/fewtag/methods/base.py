@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag._version import __version__
+from fewtag.calibration import Calibration
 from fewtag.data.text import TextSpec
 from fewtag.decision import DecisionRule, DecisionSpec
 from fewtag.errors import ConfigError, InputError, ModelFileError, NotFittedError
@@ -240,8 +241,12 @@ class BaseTagger(ABC):
         """The model's input for a record (``text``, or ``title`` + ``body``), as at training time."""
         return self.text_of_spec().text_of(record, where)
 
-    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        """Scores of shape ``(n_texts, n_classes)`` in ``classes_`` order."""
+    def predict_proba(self, texts: Sequence[str], *, calibrated: bool = True) -> NDArray[np.float64]:
+        """Scores of shape ``(n_texts, n_classes)`` in ``classes_`` order.
+
+        With a calibration saved in the model (:mod:`fewtag.calibration`, fitted on out-of-fold
+        or validation scores) the scores are calibrated unless ``calibrated=False``.
+        """
         self._check_fitted()
         texts = check_texts(texts)
         scores = np.asarray(self._scores(texts), dtype=np.float64)
@@ -250,7 +255,28 @@ class BaseTagger(ABC):
                 f"{type(self).__name__}._scores returned shape {scores.shape}, "
                 f"expected {(len(texts), len(self.classes_))}"
             )
-        return scores
+        cal = self.calibration() if calibrated else None
+        return cal.apply(scores) if cal is not None else scores
+
+    def calibration(self) -> Calibration | None:
+        """The calibration saved with the model (``fewtag.json`` key ``calibration``), or ``None``."""
+        data = getattr(self, "metadata_", {}).get("calibration")
+        if not data:
+            return None
+        cached = getattr(self, "_calibration_cache", None)
+        if cached is None or cached[0] is not data:
+            cached = (data, Calibration.from_dict(data))
+            self._calibration_cache = cached
+        return cached[1]
+
+    def set_calibration(self, calibration: Calibration | None) -> Self:
+        """Keep ``calibration`` with the model (``None`` removes it); :meth:`predict_proba` applies it."""
+        self._check_fitted()
+        if calibration is None:
+            self.metadata_.pop("calibration", None)
+        else:
+            self.metadata_["calibration"] = calibration.to_dict()
+        return self
 
     def predict_indicator(self, texts: Sequence[str]) -> NDArray[np.bool_]:
         """Boolean matrix of shape ``(n_texts, n_classes)`` after the decision rule."""
