@@ -44,6 +44,7 @@ LAYERS = {
     "discover": 4,
     "distill": 4,
     "github": 4,
+    "audit": 4,
     "active": 4,
     "engine": 4,
     "eval": 5,

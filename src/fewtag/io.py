@@ -67,6 +67,7 @@ _WHAT = {
     "index": "a fewtag search index",
     "discovery": "a fewtag discover folder",
     "encoder": "a fewtag adapted encoder",
+    "audit": "a fewtag audit report",
 }
 
 _IMPORTED = time.time()

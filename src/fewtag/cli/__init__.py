@@ -27,8 +27,9 @@ COMMAND_MODULES = [
     "distill",
     "models",
     "next",
-    "tag",
     "annotate",
+    "tag",
+    "audit",
     "triage",
 ]
 
