@@ -165,3 +165,19 @@ def test_a_command_that_fails_exits_non_zero(tmp_path):
     done = fewtag_cli("train", str(f), "--method", "tfidf-logreg", "--out", str(tmp_path / "m"), "--time-budget", "5")
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error:") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_brackets_in_an_error_are_printed_not_read_as_markup(tmp_path):
+    # a missing extra names itself as fewtag[extra]; rich would swallow "[extra]" as a style tag
+    res = fewtag_cli(
+        "train",
+        str(tmp_path / "missing.jsonl"),
+        "--method",
+        "tfidf-logreg",
+        "--param",
+        "x[y]=1",
+        "--out",
+        str(tmp_path / "m"),
+    )
+    assert res.returncode == 1
+    assert "x[y]" in res.stderr, res.stderr

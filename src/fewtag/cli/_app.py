@@ -10,6 +10,7 @@ from typing import Self, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 app = typer.Typer(
@@ -125,8 +126,8 @@ class Spinner:
 
 
 def fail(message: str, code: int = 1) -> None:
-    """Print one red line and exit."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """Print one red line and exit (the message is text: brackets in it are printed, not read as markup)."""
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -147,7 +148,7 @@ def run() -> None:
     except TaggerError as exc:
         if state.verbose:
             console.print_exception()
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -167,5 +168,7 @@ def run() -> None:
             sys.exit(exc.exit_code)
         if state.verbose:
             raise
-        console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc} (rerun with --verbose)", highlight=False)
+        console.print(
+            f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')} (rerun with --verbose)", highlight=False
+        )
         sys.exit(1)

@@ -40,6 +40,8 @@ class PrepareConfig:
         Tags to keep; default every tag with at least ``min_count`` examples.
     multi_label : bool, optional
         Default: multi-label when any item has two kept tags.
+    descriptions : dict
+        Tag -> a one-line description (shown when labelling, used by zero-shot cold starts).
     clean_markdown, code_blocks, max_chars, dedup : the text clean-up.
     seed, valid_size, test_size, slices : the splits and the nested training slices.
 
@@ -64,6 +66,7 @@ class PrepareConfig:
     keep: list[str] | None = None
     min_count: int = 5
     multi_label: bool | None = None
+    descriptions: dict[str, str] = field(default_factory=dict)
     clean_markdown: bool = True
     code_blocks: str = "shorten"
     max_chars: int | None = 4000
@@ -128,6 +131,7 @@ _SCHEMA: dict[str, tuple[str, Callable[[Any], bool], str]] = {
     "keep": ("labels", _optional(_tag_list), "a non-empty list of distinct tag names (strings)"),
     "min_count": ("labels", lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
     "multi_label": ("labels", _optional(lambda v: isinstance(v, bool)), "true or false"),
+    "descriptions": ("labels", _str_table, 'a table of "tag" = "one-line description" strings'),
     "clean_markdown": ("text", lambda v: isinstance(v, bool), "true or false"),
     "code_blocks": ("text", lambda v: v in ("keep", "shorten", "drop"), "keep, shorten or drop"),
     "max_chars": ("text", _optional(lambda v: _is_int(v) and v >= 1), "a positive integer (characters kept per text)"),
