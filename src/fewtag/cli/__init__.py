@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "distill",
     "models",
     "next",
+    "simulate",
     "annotate",
     "tag",
     "audit",
