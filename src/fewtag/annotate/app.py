@@ -43,7 +43,8 @@ _HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # not no-referrer: under it Chrome sends "Origin: null" with the page's own form posts
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 

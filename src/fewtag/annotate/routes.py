@@ -85,6 +85,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return Response(status_code=204)
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, state: StateDep, guard: GuardDep) -> HTMLResponse:
     """The next issue to label (or a page that waits for the worker's next batch)."""

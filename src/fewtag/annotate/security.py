@@ -25,7 +25,7 @@ from fewtag.annotate.settings import AnnotateSettings, is_loopback
 __all__ = ["Guard", "COOKIE"]
 
 COOKIE = "fewtag_annotate"
-_OPEN_PATHS = {"/healthz", "/login"}
+_OPEN_PATHS = {"/healthz", "/login", "/favicon.ico"}
 
 
 class Guard:

@@ -141,7 +141,7 @@ _INDEX = """{% extends "base" %}
   <section class="card">
     <h2>Progress</h2>
     <table class="counts" id="counts">{% for name, count in progress.counts %}<tr><td>{{ name }}</td><td><b>{{ count }}</b></td></tr>{% endfor %}</table>
-    {% if progress.history %}<p class="meta">F1 by round: {{ progress.history }}</p>{% endif %}
+    {% if progress.history %}<p class="meta">macro F1 by round (labels): {{ progress.history }}</p>{% endif %}
     {% if progress.stop_hint %}<p class="hint" id="stop-hint">{{ progress.stop_hint }}</p>{% endif %}
   </section>
   <p class="keys">Keys: <kbd>1</kbd>…<kbd>9</kbd> <kbd>0</kbd> toggle a label · <kbd>Enter</kbd> save · <kbd>s</kbd> skip · <kbd>u</kbd> undo the last save</p>

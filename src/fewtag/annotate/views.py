@@ -37,7 +37,7 @@ def describe_estimate(summary: dict[str, Any] | None) -> str | None:
     return text
 
 
-def estimate_mean(summary: dict[str, Any] | None, key: str = "micro_f1") -> float | None:
+def estimate_mean(summary: dict[str, Any] | None, key: str = "macro_f1") -> float | None:
     """The mean F1 of a summary (``None`` without one)."""
     if not summary or key not in summary:
         return None
