@@ -202,12 +202,25 @@ def test_readme_screenshot_of_real_issues(tmp_path):
     driver = _browser()
     try:
         with Served(settings, task) as served:
-            wait_for(lambda: served.state.snapshot.rounds and served.state.pending(), timeout=900, what="a model")
+            wait_for(
+                lambda: served.state.snapshot.rounds and served.state.pending() and served.state.busy is None,
+                timeout=900,
+                what="a model and its batch",
+            )
             driver.get(served.base + "/")
-            time.sleep(0.5)
+            for _ in range(3):  # two saves with the model's best label, then that label checked on screen
+                best = max(served.state.current().scores.items(), key=lambda p: p[1])[0]
+                _press(driver, driver.find_element("css selector", f'input[value="{best}"]').get_attribute("data-key"))
+                if _ == 2:
+                    break
+                before = _shown(driver)
+                _press(driver, "\n")
+                _next_issue(driver, before)
             out = Path(os.environ["FEWTAG_SCREENSHOT"])
             out.parent.mkdir(parents=True, exist_ok=True)
-            driver.set_window_size(1440, 900)
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(1440, min(max(900, height + 20), 1400))
+            time.sleep(0.3)
             assert driver.save_screenshot(str(out))
     finally:
         driver.quit()

@@ -183,3 +183,23 @@ def test_a_bad_review_file_is_one_error(store_path, tmp_path):
         _page(store_path, review=str(bad))
     with pytest.raises(InputError, match="does not exist"):
         _page(store_path, review=str(tmp_path / "none.csv"))
+
+
+def test_progress_shows_the_estimate_with_its_interval_and_the_stopping_hint(client):
+    from dataclasses import replace
+
+    from fewtag.active.session import stopping_hint
+    from fewtag.metrics import mean_interval
+
+    state = client.app.state.annotate
+    flat = [
+        (n, {"micro_f1": mean_interval([f, f + 0.02, f - 0.02]), "macro_f1": mean_interval([f, f + 0.02])})
+        for n, f in ((10, 0.50), (20, 0.62), (30, 0.62), (40, 0.615), (50, 0.62))
+    ]
+    hint = stopping_hint(flat)
+    assert hint  # three rounds without a gain over 0.62
+    state.install(snapshot=replace(state.snapshot, estimate=flat[-1][1], history=flat, stop_hint=hint))
+    html = client.get("/").text
+    assert "micro 0.620 ± 0.020 [0.570, 0.670]" in html
+    assert 'id="stop-hint"' in html and hint in html
+    assert "0.51 (10) → 0.63 (20)" in html

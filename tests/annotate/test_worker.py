@@ -59,6 +59,7 @@ def test_retrains_every_n_labels(store_path):
         after = c.get("/api/progress").json()
         assert after["version"] != first and after["n_labelled"] == 9
         assert after["version"].startswith("tfidf-logreg-9-")
+        assert after["estimate"].startswith("micro ") and "macro" in after["estimate"]  # 3 labels x 3 examples
         for label in ("bug", "docs"):  # two more: under N, no retrain
             _save(c, label)
         wait_for(lambda: c.get("/api/progress").json()["n_labelled"] == 11, what="the recount")

@@ -65,6 +65,7 @@ def _issue_page(state: AnnotateState, guard: Guard, request: Request, entry: Ent
     checked = state.current_labels(entry.key) if review else []
     tagger = getattr(state.trained, "tagger", None)
     suggested = sorted(((x, entry.scores.get(x, 0.0)) for x in entry.labels), key=lambda p: -p[1])
+    best = max(entry.scores.items(), key=lambda p: p[1]) if entry.scores else None
     return _page(
         render(
             "index",
@@ -73,6 +74,7 @@ def _issue_page(state: AnnotateState, guard: Guard, request: Request, entry: Ent
             multi_label=state.task.multi_label,
             options=options(state, entry, checked),
             suggested=suggested,
+            best=best,
             nearest=state.nearest(entry, record_text(entry.item, tagger)),
             next_url="/review/next" if review else "/",
             reason_text=REASONS.get(entry.reason, ""),

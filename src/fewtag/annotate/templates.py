@@ -20,10 +20,11 @@ _BASE = """<!doctype html>
 :root { --ink:#1f2328; --muted:#656d76; --line:#d0d7de; --bg:#f6f8fa; --accent:#0969da; --good:#1a7f37; --warn:#9a6700; }
 * { box-sizing: border-box; }
 body { margin:0; font: 15px/1.5 -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; color:var(--ink); background:var(--bg); }
-header { display:flex; gap:1.5rem; align-items:center; padding:.6rem 1.2rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
+header { display:flex; gap:1.2rem; align-items:center; font-size:.9rem; padding:.6rem 1.2rem; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
 header .brand { font-weight:700; }
 header .stat { color:var(--muted); }
 header .stat b { color:var(--ink); }
+header nav { margin-left:auto; }
 header nav a { margin-left:1rem; color:var(--accent); text-decoration:none; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:1rem; font-size:.8rem; background:#ddf4ff; color:#0550ae; }
 .badge.busy { background:#fff8c5; color:var(--warn); }
@@ -48,6 +49,7 @@ kbd { font: 11px ui-monospace, monospace; border:1px solid var(--line); border-b
 .buttons { display:flex; gap:.5rem; margin-top:.7rem; }
 button { font:inherit; padding:.35rem .8rem; border-radius:6px; border:1px solid var(--line); background:#f6f8fa; cursor:pointer; }
 button.primary { background:#1f883d; border-color:#1a7f37; color:#fff; font-weight:600; }
+button.primary kbd { background:#2c974b; border-color:#116329; color:#fff; }
 .inline { display:inline; }
 ul.near { list-style:none; padding:0; margin:0; }
 ul.near li { padding:.3rem 0; border-bottom:1px solid var(--bg); font-size:.88rem; }
@@ -67,8 +69,7 @@ table.review td, table.review th { border-bottom:1px solid var(--line); padding:
   {% if progress %}
   <span class="stat">labelled <b id="n-labelled">{{ progress.n_labelled }}</b></span>
   <span class="stat">this session <b id="n-session">{{ progress.session }}</b></span>
-  <span class="stat">F1 (cross-validated) <b id="estimate">{{ progress.estimate or "—" }}</b></span>
-  <span class="stat">model <b>{{ progress.version or "none yet" }}</b></span>
+  <span class="stat" title="cross-validated F1 of the current model: mean ± sd over folds [95% interval]">F1 <b id="estimate">{{ progress.estimate or "—" }}</b></span>
   {% if progress.busy %}<span class="badge busy" id="busy">{{ progress.busy }}</span>{% endif %}
   {% if progress.error %}<span class="badge err" title="{{ progress.error }}">worker: {{ progress.error[:80] }}</span>{% endif %}
   {% endif %}
@@ -125,9 +126,12 @@ _INDEX = """{% extends "base" %}
   <section class="card">
     <h2>Model suggests</h2>
     {% if suggested %}{% for name, score in suggested %}<span class="tag">{{ name }} {{ "%.2f" | format(score) }}</span>{% endfor %}
+    {% elif best %}<span class="meta">no label passes its tuned threshold; highest: {{ best[0] }} {{ "%.2f" | format(best[1]) }}</span>
     {% elif entry.review %}audit suggests: {% for name in entry.review.suggested %}<span class="tag">{{ name }}</span>{% else %}no label{% endfor %}
       {% if entry.review.score is not none %}({{ "%.2f" | format(entry.review.score) }}){% endif %}
     {% else %}<span class="meta">no suggestion yet (no model trained)</span>{% endif %}
+    {% if entry.review and (suggested or best) %}<p class="meta">audit ({{ entry.review.kind }}): suggests {{ entry.review.suggested | join(", ") or "no label" }}{% if entry.review.score is not none %} ({{ "%.2f" | format(entry.review.score) }}){% endif %}</p>{% endif %}
+    {% if entry.version %}<p class="meta">model {{ entry.version }}</p>{% endif %}
   </section>
   <section class="card">
     <h2>Nearest labelled issues</h2>
