@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: demo test test-slow setup lint lock clean
+.PHONY: demo test test-slow setup lint lock clean browser
 
 # constraints.txt pins the tested version of every dependency, so a new machine installs the
 # same set (`make lock` rewrites it from the current venv after a dependency change).
@@ -27,8 +27,18 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test-slow: $(STAMP)
+# the slow suite drives a real browser (tests/annotate/test_browser.py): `browser` installs it first
+test-slow: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m slow
+
+# Debian's chromium + chromedriver for the browser tests (nothing to do when both are there)
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 # ruff check, ruff format --check, mypy (read-only; see scripts/lint.sh)
 lint: $(STAMP)
