@@ -85,3 +85,19 @@ def test_the_page_answers_while_a_retrain_runs(store_path):
         finally:
             engine.release.set()
         wait_for(lambda: c.get("/api/progress").json()["version"], what="the held training to finish")
+
+
+def test_cold_start_with_no_labels_shows_diverse_issues_without_a_suggestion(tmp_path):
+    from .conftest import make_store
+
+    store = tmp_path / "cold.db"
+    make_store(store, labelled=0)
+    app, engine = _app(store)
+    with TestClient(app, base_url=BASE) as c:
+        wait_for(lambda: c.get("/api/progress").json()["pending"] > 0, what="the cold-start batch")
+        wait_for(lambda: app.state.annotate.busy is None, what="the worker to go idle")
+        html = c.get("/").text
+        assert "picked: <span" in html and ">cold-start</span>" in html
+        assert "no suggestion yet" in html and engine.trains == 0
+        assert _form(html)["version"] == ""  # no model made this suggestion
+        assert app.state.worker.rounds == 1

@@ -29,7 +29,7 @@ header nav a { margin-left:1rem; color:var(--accent); text-decoration:none; }
 .badge { display:inline-block; padding:.05rem .5rem; border-radius:1rem; font-size:.8rem; background:#ddf4ff; color:#0550ae; }
 .badge.busy { background:#fff8c5; color:var(--warn); }
 .badge.err { background:#ffebe9; color:#cf222e; }
-main { display:grid; grid-template-columns: minmax(0, 1fr) 370px; gap:1.2rem; padding:1.2rem; max-width:1400px; margin:auto; }
+main { display:grid; grid-template-columns: minmax(0, 1fr) 370px; align-items:start; gap:1.2rem; padding:1.2rem; max-width:1400px; margin:auto; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:1rem 1.2rem; }
 .card h2 { font-size:.8rem; text-transform:uppercase; letter-spacing:.05em; color:var(--muted); margin:0 0 .6rem; }
 .issue h1 { font-size:1.35rem; margin:.2rem 0 .8rem; }
@@ -45,6 +45,7 @@ aside { display:flex; flex-direction:column; gap:1rem; }
 kbd { font: 11px ui-monospace, monospace; border:1px solid var(--line); border-bottom-width:2px; border-radius:4px; padding:0 .3rem; background:#fff; text-align:center; }
 .score { font-size:.8rem; color:var(--muted); min-width:5.5rem; display:flex; align-items:center; gap:.3rem; }
 .bar { display:inline-block; height:.45rem; background:var(--line); border-radius:3px; width:3rem; overflow:hidden; }
+.bar.wide { width:8rem; }
 .bar i { display:block; height:100%; background:var(--good); }
 .buttons { display:flex; gap:.5rem; margin-top:.7rem; }
 button { font:inherit; padding:.35rem .8rem; border-radius:6px; border:1px solid var(--line); background:#f6f8fa; cursor:pointer; }
@@ -144,7 +145,8 @@ _INDEX = """{% extends "base" %}
   </section>
   <section class="card">
     <h2>Progress</h2>
-    <table class="counts" id="counts">{% for name, count in progress.counts %}<tr><td>{{ name }}</td><td><b>{{ count }}</b></td></tr>{% endfor %}</table>
+    <table class="counts" id="counts">{% for name, count in progress.counts %}<tr><td>{{ name }}</td><td><b>{{ count }}</b></td>
+      <td><span class="bar wide"><i style="width: {{ (100 * count / progress.top) | round | int }}%"></i></span></td></tr>{% endfor %}</table>
     {% if progress.history %}<p class="meta">macro F1 by round (labels): {{ progress.history }}</p>{% endif %}
     {% if progress.stop_hint %}<p class="hint" id="stop-hint">{{ progress.stop_hint }}</p>{% endif %}
   </section>

@@ -57,6 +57,7 @@ def progress(state: AnnotateState) -> dict[str, Any]:
         "busy": state.busy,
         "error": state.error,
         "counts": list(snap.counts.items()),
+        "top": max([1, *snap.counts.values()]),
         "history": history,
         "stop_hint": snap.stop_hint,
     }

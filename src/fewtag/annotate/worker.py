@@ -138,6 +138,7 @@ class RetrainWorker:
         if want_train and state.trained is None and (low or first):
             state.busy = "picking the first issues"
             state.install(batch=self._pick(store, None, saved))
+            low = False
         trained = state.trained
         if want_train:
             state.busy = f"retraining on {len(rows)} labels"
