@@ -90,9 +90,9 @@ class LabelCalibrator:
 
     def to_dict(self) -> dict[str, Any]:
         if self.kind == "platt":
-            return {"kind": "platt", "a": round(self.a, 6), "b": round(self.b, 6)}
+            return {"kind": "platt", "a": self.a, "b": self.b}
         if self.kind == "isotonic":
-            return {"kind": "isotonic", "x": [round(v, 6) for v in self.x], "y": [round(v, 6) for v in self.y]}
+            return {"kind": "isotonic", "x": list(self.x), "y": list(self.y)}
         return {"kind": "identity"}
 
     @classmethod
@@ -109,14 +109,41 @@ def _fit_one(kind: str, s: NDArray, t: NDArray) -> LabelCalibrator:
     if kind == "identity" or t.min() == t.max():
         return LabelCalibrator("identity")
     if kind == "platt":
-        from sklearn.linear_model import LogisticRegression
+        a, b = _platt(_logit(s), t.astype(np.float64))
+        return LabelCalibrator("platt", a=a, b=b)
+    x, y = _isotonic(s, t.astype(np.float64))
+    return LabelCalibrator("isotonic", x=x, y=y)
 
-        lr = LogisticRegression(C=100.0, max_iter=1000).fit(_logit(s)[:, None], t)
-        return LabelCalibrator("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
-    from sklearn.isotonic import IsotonicRegression
 
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(s, t)
-    return LabelCalibrator("isotonic", x=[float(v) for v in iso.X_thresholds_], y=[float(v) for v in iso.y_thresholds_])
+def _isotonic(s: NDArray, t: NDArray) -> tuple[list[float], list[float]]:
+    """Knots of the isotonic (pool-adjacent-violators) fit of ``t`` on ``s``: both ends of each flat step."""
+    from sklearn.isotonic import isotonic_regression
+
+    xs, inverse = np.unique(s, return_inverse=True)
+    sums = np.bincount(inverse, weights=t)
+    counts = np.bincount(inverse).astype(np.float64)
+    fitted = isotonic_regression(sums / counts, sample_weight=counts, y_min=0.0, y_max=1.0)
+    keep = np.ones(len(xs), dtype=bool)
+    if len(xs) > 2:  # inside a flat step only its first and last knot matter for interpolation
+        same_prev = np.r_[False, fitted[1:] == fitted[:-1]]
+        same_next = np.r_[fitted[:-1] == fitted[1:], False]
+        keep = ~(same_prev & same_next)
+    return [float(v) for v in xs[keep]], [float(v) for v in fitted[keep]]
+
+
+def _platt(x: NDArray, t: NDArray, l2: float = 1e-2, steps: int = 50) -> tuple[float, float]:
+    """``(a, b)`` minimising the log loss of ``sigmoid(a * x + b)`` (plus ``l2 * a**2 / 2``), by Newton's method."""
+    w = np.array([1.0, 0.0])
+    feats = np.column_stack([x, np.ones_like(x)])
+    for _ in range(steps):
+        p = _sigmoid(feats @ w)
+        grad = feats.T @ (p - t) / len(t) + np.array([l2 * w[0], 0.0])
+        hess = (feats * (p * (1 - p))[:, None]).T @ feats / len(t) + np.diag([l2, 1e-9])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return float(w[0]), float(w[1])
 
 
 def _log_loss(p: NDArray, t: NDArray) -> float:

@@ -28,6 +28,7 @@ class DeployFakeGitHub(FakeGitHub):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.reactions: dict[int, list[dict[str, Any]]] = {}
+        self.extra_labels: set[str] = set()  # repository labels no issue carries
 
     def start(self) -> DeployFakeGitHub:
         import threading
@@ -81,6 +82,9 @@ class DeployFakeGitHub(FakeGitHub):
             with self.lock:
                 r = self.repos.get(repo)
                 rest = bits[3:]
+                if r is not None and rest == ["labels"] and method == "GET":
+                    names = sorted({lab for i in r.issues.values() for lab in i["labels"]} | self.extra_labels)
+                    return self._page(path, query, [{"name": n, "color": "ededed"} for n in names])
                 if r is not None and len(rest) >= 3 and rest[:2] == ["issues", "comments"] and rest[2].isdigit():
                     found = self._find_comment(repo, int(rest[2]))
                     if found is None:

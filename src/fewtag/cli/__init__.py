@@ -32,6 +32,9 @@ COMMAND_MODULES = [
     "tag",
     "audit",
     "triage",
+    "feedback",
+    "promote",
+    "onboard",
 ]
 
 for _name in COMMAND_MODULES:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fewtag.github.client import GitHubClient
+from fewtag.github.events import FEWTAG_MARKER
 from fewtag.github.names import api_path, parse_repo
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 #: the hidden marker that starts fewtag's comment; its JSON state follows on the same line
-MARKER = "<!-- fewtag:triage"
+MARKER = FEWTAG_MARKER
 _STATE = re.compile(r"<!-- fewtag:triage (\{.*\}) -->")
 
 
