@@ -203,3 +203,13 @@ def test_progress_shows_the_estimate_with_its_interval_and_the_stopping_hint(cli
     assert "micro 0.620 ± 0.020 [0.570, 0.670]" in html
     assert 'id="stop-hint"' in html and hint in html
     assert "0.51 (10) → 0.63 (20)" in html
+
+
+def test_only_web_links_are_links(client, store_path):
+    from fewtag.data.store import Item
+
+    with Store(store_path) as s:
+        s.upsert_items([Item(REPO, "99", title="Odd link", body="x", number=99, url="javascript:alert(1)")])
+    html = client.get("/item", params={"repo": REPO, "id": "99"}).text
+    assert 'id="title">Odd link<' in html and "javascript:" not in html
+    assert 'href="https://github.com/acme/widgets/issues/' in client.get("/").text

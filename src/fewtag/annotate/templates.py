@@ -59,7 +59,7 @@ ul.near li { padding:.3rem 0; border-bottom:1px solid var(--bg); font-size:.88re
 .note { padding:.5rem .8rem; border-radius:6px; background:#dafbe1; margin:0 1.2rem; }
 .note.bad { background:#ffebe9; }
 .hint { padding:.5rem .7rem; border-radius:6px; background:#fff8c5; font-size:.88rem; }
-.keys { font-size:.82rem; color:var(--muted); }
+.keys { font-size:.8rem; color:var(--muted); margin:.7rem 0 0; }
 table.review { border-collapse:collapse; width:100%; background:#fff; }
 table.review td, table.review th { border-bottom:1px solid var(--line); padding:.35rem .6rem; text-align:left; font-size:.9rem; }
 .center { max-width:640px; margin:3rem auto; }
@@ -86,7 +86,7 @@ _INDEX = """{% extends "base" %}
 <main>
 <section class="card issue" id="issue" data-repo="{{ entry.item.repo }}" data-id="{{ entry.item.id }}">
   <div class="meta">{{ entry.item.repo }} #{{ entry.item.number or entry.item.id }}
-    {% if entry.item.url %} · <a href="{{ entry.item.url }}" rel="noreferrer noopener" target="_blank">open on GitHub</a>{% endif %}
+    {% if entry.item.url | web_url %} · <a href="{{ entry.item.url }}" rel="noreferrer noopener" target="_blank">open on GitHub</a>{% endif %}
     {% if entry.reason %} · picked: <span title="{{ reason_text }}">{{ entry.reason }}</span>{% endif %}
     {% if entry.review %} · <b>review</b>: {{ entry.review.kind }}{% endif %}</div>
   <h1 id="title">{{ entry.item.title or "(no title)" }}</h1>
@@ -123,6 +123,7 @@ _INDEX = """{% extends "base" %}
         <input type="hidden" name="csrf" value="{{ csrf }}">
         <button type="submit" id="undo">Undo last <kbd>u</kbd></button></form>
     </div>
+    <p class="keys">Keys: <kbd>1</kbd>…<kbd>9</kbd> <kbd>0</kbd> toggle a label · <kbd>Enter</kbd> save · <kbd>s</kbd> skip · <kbd>u</kbd> undo the last save or skip</p>
   </section>
   <section class="card">
     <h2>Model suggests</h2>
@@ -138,7 +139,7 @@ _INDEX = """{% extends "base" %}
     <h2>Nearest labelled issues</h2>
     <ul class="near" id="nearest">
     {% for n in nearest %}<li>{% for x in n.labels %}<span class="tag">{{ x }}</span>{% else %}<span class="tag">none</span>{% endfor %}
-      {% if n.url %}<a href="{{ n.url }}" rel="noreferrer noopener" target="_blank">{{ n.title }}</a>{% else %}{{ n.title }}{% endif %}
+      {% if n.url | web_url %}<a href="{{ n.url }}" rel="noreferrer noopener" target="_blank">{{ n.title }}</a>{% else %}{{ n.title }}{% endif %}
       <span class="meta">{{ "%.2f" | format(n.similarity) }}</span></li>
     {% else %}<li class="meta">none yet</li>{% endfor %}
     </ul>
@@ -150,7 +151,6 @@ _INDEX = """{% extends "base" %}
     {% if progress.history %}<p class="meta">macro F1 by round (labels): {{ progress.history }}</p>{% endif %}
     {% if progress.stop_hint %}<p class="hint" id="stop-hint">{{ progress.stop_hint }}</p>{% endif %}
   </section>
-  <p class="keys">Keys: <kbd>1</kbd>…<kbd>9</kbd> <kbd>0</kbd> toggle a label · <kbd>Enter</kbd> save · <kbd>s</kbd> skip · <kbd>u</kbd> undo the last save</p>
 </aside>
 </main>
 <script>
@@ -236,7 +236,17 @@ def _environment() -> Any:
         _env = jinja2.Environment(
             loader=jinja2.DictLoader(_TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
         )
+        _env.filters["web_url"] = web_url
     return _env
+
+
+def web_url(url: Any) -> bool:
+    """Only ``http(s)://`` links are rendered as links (no ``javascript:`` from an imported file).
+
+    >>> web_url("https://github.com/o/r/issues/1"), web_url("javascript:alert(1)"), web_url(None)
+    (True, False, False)
+    """
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
 
 
 def render(name: str, **context: Any) -> str:
