@@ -152,13 +152,13 @@ def test_review_queue_from_the_audit_file(store_path, tmp_path):
         s.add_annotations([(REPO, "2", ["docs"])], source="import")  # before the audit: not a review
     review = tmp_path / "label_issues.csv"
     review.write_text(
-        "repo,id,given,suggested,score,kind\n"
-        f"{REPO},2,docs,question,0.91,wrong-label\n"
-        f"{REPO},5,bug,bug|docs,0.77,missing-label\n"
+        "repo,id,kind,label,given,suggested,score,text\n"  # the columns fewtag audit writes
+        f"{REPO},2,wrong-label,docs,docs,question,0.91,Typo in docs\n"
+        f"{REPO},5,missing-label,docs,bug,bug|docs,0.77,Crash\n"
     )
     with TestClient(_page(store_path, review=str(review)), base_url=BASE) as c:
         listing = c.get("/review").text
-        assert listing.count("open</td>") == 2 and "wrong-label" in listing
+        assert listing.count("open</td>") == 2 and "missing-label: docs" in listing
         r = c.get("/review/next", follow_redirects=False)
         assert r.status_code == 303 and "id=2" in r.headers["location"]
         html = c.get(r.headers["location"]).text

@@ -1,7 +1,8 @@
 """The "review" queue: issues that ``fewtag audit`` flagged as probably mislabelled.
 
 ``fewtag audit --out DIR`` writes ``DIR/label_issues.csv`` with the columns
-``repo,id,given,suggested,score,kind``; ``given`` and ``suggested`` hold labels joined by ``|``
+``repo,id,given,suggested,score,kind`` (and ``label``, the label a flag is about, when
+present; other columns are ignored); ``given`` and ``suggested`` hold labels joined by ``|``
 or ``,`` (either is read; a label never contains ``|``). ``fewtag annotate --review FILE`` reads
 it: each row is shown with its given labels checked and the audit's suggestion beside them. A row
 counts as reviewed once the item has a kept row in the annotations log saved after the file was
@@ -32,6 +33,7 @@ class ReviewRow:
     suggested: list[str]
     score: float | None
     kind: str
+    label: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -83,6 +85,7 @@ def read_review(path: str | Path) -> tuple[list[ReviewRow], str]:
                         _labels(r.get("suggested")),
                         score,
                         (r.get("kind") or "").strip(),
+                        (r.get("label") or "").strip(),
                     )
                 )
     except (UnicodeDecodeError, csv.Error) as exc:

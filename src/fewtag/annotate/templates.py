@@ -88,7 +88,7 @@ _INDEX = """{% extends "base" %}
   <div class="meta">{{ entry.item.repo }} #{{ entry.item.number or entry.item.id }}
     {% if entry.item.url | web_url %} · <a href="{{ entry.item.url }}" rel="noreferrer noopener" target="_blank">open on GitHub</a>{% endif %}
     {% if entry.reason %} · picked: <span title="{{ reason_text }}">{{ entry.reason }}</span>{% endif %}
-    {% if entry.review %} · <b>review</b>: {{ entry.review.kind }}{% endif %}</div>
+    {% if entry.review %} · <b>review</b>: {{ entry.review.kind }}{% if entry.review.label %} ({{ entry.review.label }}){% endif %}{% endif %}</div>
   <h1 id="title">{{ entry.item.title or "(no title)" }}</h1>
   <pre class="body" id="body">{{ entry.item.body or "(no body)" }}</pre>
 </section>
@@ -194,7 +194,7 @@ _REVIEW = """{% extends "base" %}
 <table class="review" id="review">
 <tr><th>issue</th><th>kind</th><th>given</th><th>suggested</th><th>score</th><th>status</th></tr>
 {% for row, done in rows %}<tr><td><a href="/item?repo={{ row.repo | urlencode }}&amp;id={{ row.item_id | urlencode }}&amp;review=1">{{ row.repo }}#{{ row.item_id }}</a></td>
-<td>{{ row.kind }}</td><td>{{ row.given | join(", ") }}</td><td>{{ row.suggested | join(", ") }}</td>
+<td>{{ row.kind }}{% if row.label %}: {{ row.label }}{% endif %}</td><td>{{ row.given | join(", ") }}</td><td>{{ row.suggested | join(", ") }}</td>
 <td>{% if row.score is not none %}{{ "%.2f" | format(row.score) }}{% endif %}</td><td>{{ "reviewed" if done else "open" }}</td></tr>
 {% else %}<tr><td colspan="6">No review file: start the page with <code>--review DIR/label_issues.csv</code> from <code>fewtag audit</code>.</td></tr>{% endfor %}
 </table></div>
