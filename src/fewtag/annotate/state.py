@@ -105,6 +105,7 @@ class AnnotateState:
             while self.front:
                 entry = self.entry_for(*self.front[0])
                 if entry is not None and entry.key not in self.done:
+                    self.shown = entry.key
                     return entry
                 self.front.pop(0)
             pending = self.pending()
