@@ -5,8 +5,9 @@
   contribution to the label's score for this text is its feature value times its weight; the
   largest positive ones are shown. Other models have no per-word weights: nothing is shown.
 * :func:`similar_labelled`: the issues of the store that carry a managed label, ranked by
-  TF-IDF cosine similarity to this one (word 1-2-grams, built on the fly over the labelled
-  issues; no encoder to load, so a cold ``fewtag triage`` stays fast).
+  TF-IDF cosine similarity to this one (words, English stop words left out, built on the fly over
+  the title and the first 1,000 characters of the body of each labelled issue; no encoder to load,
+  so a cold ``fewtag triage`` stays fast).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def similar_labelled(
     tags_of: Callable[[list[str]], set[str]],
     exclude: tuple[str, int] | None = None,
     k: int = 3,
+    max_pool: int = 5000,
 ) -> list[Neighbour]:
     """The ``k`` issues most like ``query`` among ``items`` that carry a managed tag.
 
@@ -95,6 +97,8 @@ def similar_labelled(
         The managed tags among raw labels (:meth:`fewtag.deploy.config.RepoConfig.tags_of`).
     exclude : (repo, number), optional
         The issue itself.
+    max_pool : int
+        Search the newest this many labelled issues at most (a cold start stays short).
     """
     pool: list[tuple[Item, list[str]]] = []
     for it in items:
@@ -107,7 +111,8 @@ def similar_labelled(
         return []
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode")
+    pool = pool[-max_pool:]  # the newest labelled issues (the store lists them by number)
+    vec = TfidfVectorizer(sublinear_tf=True, min_df=1, stop_words="english", dtype=np.float32)
     try:
         docs = vec.fit_transform([text_of(it) for it, _ in pool])
     except ValueError:  # every document empty or stop words only

@@ -375,11 +375,10 @@ def _view(
                     view.words[c.label] = words
     view.model = ", ".join(names)
     if store is not None:
-        main = models[MAIN_FAMILY]
         view.similar = similar_labelled(
             store.items(item.repo, include_prs=False),
             texts[MAIN_FAMILY],
-            text_of=lambda it: main.text_of({"title": it.title, "body": it.body}),
+            text_of=lambda it: f"{it.title}\n{it.body[:1000]}",
             tags_of=lambda labels: config.tags_of(labels) - {config.default_label or ""},
             exclude=(item.repo, int(item.number or 0)),
         )
