@@ -103,3 +103,15 @@ def test_cli_report_and_exports(gh, client, store, model_dir, tmp_path):
     n_train = len((tmp_path / "t.jsonl").read_text().splitlines())
     n_hold = len((tmp_path / "h.jsonl").read_text().splitlines())
     assert n_train + n_hold == 3 and n_hold == 1
+
+
+def test_fetch_records_label_events_too(gh, client, store):
+    gh.add_issue(REPO, 1, "app crashes", "")
+    gh.add_label(REPO, 1, "bug", actor="maintainer")
+    gh.remove_label(REPO, 1, "bug", actor="someone")
+    result = fetch_repo(store, REPO, client=client, events=True)
+    assert result.label_events == 2
+    assert [(e["action"], e["actor"]) for e in store.label_events(REPO)] == [
+        ("labeled", "maintainer"),
+        ("unlabeled", "someone"),
+    ]

@@ -87,7 +87,7 @@ def _scores_table(view: CommentView) -> str:
         return ""
     out = ["| label | score | needed | |", "|---|---:|---:|---|"]
     for lab, score, floor, status in view.rows:
-        need = f"{floor:.2f}" if floor is not None else ("n/a" if status.startswith("no threshold") else "model rule")
+        need = f"{floor:.2f}" if floor is not None else ("n/a" if status.startswith("precision ") else "model rule")
         out.append(f"| `{lab}` | {score:.2f} | {need} | {status} |")
     return "\n".join(out)
 

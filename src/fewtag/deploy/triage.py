@@ -166,7 +166,7 @@ def decide(config: RepoConfig, family: str, tagger: BaseTagger, text: str) -> li
         elif spec is not None and spec.precision is not None:
             floor = threshold_for_precision(cal, j, spec.precision) if cal is not None else spec.precision
             if floor is None:
-                ok, note = False, f"no threshold reaches precision {spec.precision:g} out of fold"
+                ok, note = False, f"precision {spec.precision:g} out of reach (out of fold)"
             else:
                 ok = s >= floor
         cands.append(Candidate(tag, s, family, floor, ok, cls, note))

@@ -52,6 +52,7 @@ class FetchResult:
     rate_limit: int | None = None
     newest: str | None = None
     resyncs: int = 0
+    label_events: int = 0
 
 
 def newest_updated(store: Store, repo: str) -> str | None:
@@ -92,6 +93,7 @@ def fetch_repo(
     on_page: Callable[[FetchResult], None] | None = None,
     token_env: str = "GITHUB_TOKEN",
     api_url: str | None = None,
+    events: bool = False,
 ) -> FetchResult:
     """Fetch issues and pull requests of ``repo`` into ``store``.
 
@@ -112,6 +114,10 @@ def fetch_repo(
         Stop after this many issues/PRs (whole pages are still written atomically).
     on_page : callable, optional
         Called with the running :class:`FetchResult` after each committed page.
+    events : bool
+        Also read the label events (timeline), the reactions on fewtag's comment and the
+        repository's labels of the issues updated since ``since``, for ``fewtag feedback``
+        (:func:`fewtag.github.events.fetch_feedback`; the count is in ``result.label_events``).
 
     Returns
     -------
@@ -162,6 +168,10 @@ def fetch_repo(
             # Everything that can have slipped was updated at or after its old position.
             result.resyncs += 1
             pass_since = resync_from
+        if events:
+            from fewtag.github.events import fetch_feedback
+
+            result.label_events = fetch_feedback(client, store, repo, since=since_value).events
     finally:
         result.requests = client.requests_made - start_requests
         if own_client:
