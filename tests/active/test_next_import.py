@@ -52,7 +52,7 @@ def test_round_trip_next_fill_import_next(store, task, gold, tmp_path):
     batch = tmp_path / "batch.csv"
     r = invoke("next", "--store", db, "--labels", "bug,docs,question", "--n", "6", "--out", str(batch))
     assert r.exit_code == 0, r.output
-    assert "next 6 issues to label" in r.output and "fewtag import" in r.output
+    assert "next 6 issues of o/r to label" in r.output and "fewtag import" in r.output
     rows = read_rows(batch)
     assert len(rows) == 6 and all(row["labels"] == "" for row in rows)
     assert rows[0]["choices"] == "one of: bug | docs | question" and rows[0]["fewtag_batch"].startswith("tfidf-logreg")
@@ -154,3 +154,22 @@ def test_next_bad_input_fails_with_one_message(store, args, message):
 def test_next_with_a_missing_store(tmp_path):
     r = runner.invoke(app, ["next", "--store", str(tmp_path / "none.db"), "--labels", "a,b"])
     assert r.exit_code == 1 and "does not exist" in r.output and not (tmp_path / "none.db").exists()
+
+
+def test_jsonl_batch_round_trip_multi_label(store, tmp_path):
+    from fewtag.active.batch import import_batch, write_batch
+    from fewtag.active.session import next_batch
+    from fewtag.active.task import LabelTask
+
+    task = LabelTask(["bug", "docs", "question"], multi_label=True)
+    path = write_batch(next_batch(store, task, n=3), task, tmp_path / "b.jsonl")
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert all(r["labels"] == [] and r["choices"] == "any of: bug | docs | question" for r in rows)
+    rows[0]["labels"], rows[1]["labels"] = ["docs", "bug"], "-"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = import_batch(path, store, who="ana")
+    assert (done.added, done.empty) == (2, 1)
+    got = {a.item_id: (a.labels, a.who) for a in store.current_annotations()}
+    assert got == {rows[0]["id"]: (["bug", "docs"], "ana"), rows[1]["id"]: ([], "ana")}
+    # "none of these" counts as labelled in a multi-label task: neither item is offered again
+    assert not {rows[0]["id"], rows[1]["id"]} & {i.id for i in pool(store, task)}

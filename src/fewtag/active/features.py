@@ -26,11 +26,30 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from fewtag.data.store import Store
 
-__all__ = ["tfidf_svd_vectors", "encoder_vectors", "label_affinity", "corpus_fingerprint", "TFIDF_SVD"]
+__all__ = [
+    "one_blas_thread",
+    "tfidf_svd_vectors",
+    "encoder_vectors",
+    "label_affinity",
+    "corpus_fingerprint",
+    "TFIDF_SVD",
+]
 
 TFIDF_SVD = "fewtag.active:tfidf-svd"
 _WORD = re.compile(r"[a-z][a-z0-9]+")
 _STEM = 6
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread.
+
+    The matrices of a labelling round are small (a few hundred rows): with two BLAS threads
+    on two busy cores, a tfidf-logreg fit on 230 issues measured 2.8 s of CPU against 0.22 s
+    on one thread (the threads spin while they wait for each other).
+    """
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _stems(text: str) -> list[str]:
@@ -108,18 +127,38 @@ def encoder_vectors(texts: Sequence[str], *, model: str, max_length: int = 256, 
 def label_affinity(
     texts: Sequence[str], labels: Sequence[str], descriptions: Mapping[str, str] | None = None
 ) -> NDArray[np.float64]:
-    """Cosine between each text and each label's words (name + description), shape ``(n, n_labels)``.
+    """BM25 score of each text for each label's words (name + description), shape ``(n, n_labels)``.
+
+    Words are cut to their first six letters (``streaming`` and ``stream`` match); only the
+    labels' own words are counted, so this costs one tokenising pass over the texts.
 
     >>> label_affinity(["streaming a dataset fails", "typo in docs"], ["streaming", "docs"]).argmax(axis=1).tolist()
     [0, 1]
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    queries = [f"{lab.replace('_', ' ').replace('-', ' ')} {(descriptions or {}).get(lab, '')}" for lab in labels]
-    vec = TfidfVectorizer(analyzer=_stems, sublinear_tf=True)
-    try:
-        x = vec.fit_transform(list(texts) + queries)
-    except ValueError:
-        return np.zeros((len(texts), len(labels)))
-    docs, q = x[: len(texts)], x[len(texts) :]
-    return np.asarray((docs @ q.T).toarray(), dtype=np.float64)
+    queries = [
+        set(_stems(f"{lab.replace('_', ' ').replace('-', ' ')} {(descriptions or {}).get(lab, '')}")) for lab in labels
+    ]
+    vocab = sorted(set().union(*queries)) if queries else []
+    out = np.zeros((len(texts), len(labels)))
+    if not vocab or not len(texts):
+        return out
+    col = {w: j for j, w in enumerate(vocab)}
+    tf = np.zeros((len(texts), len(vocab)))
+    lengths = np.zeros(len(texts))
+    for i, text in enumerate(texts):
+        stems = _stems(text)
+        lengths[i] = len(stems)
+        for w in stems:
+            j = col.get(w)
+            if j is not None:
+                tf[i, j] += 1
+    k1, b = 1.2, 0.75
+    df = (tf > 0).sum(axis=0)
+    idf = np.log(1 + (len(texts) - df + 0.5) / (df + 0.5))
+    norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1e-9))
+    weight = tf * (k1 + 1) / (tf + norm[:, None]) * idf
+    for j, q in enumerate(queries):
+        cols = [col[w] for w in q]
+        if cols:
+            out[:, j] = weight[:, cols].sum(axis=1)
+    return out

@@ -60,9 +60,12 @@ class Hybrid(QueryStrategy):
       with none, the closest to its name and description);
     * ``check_share * n`` rows are the model's most confident predictions (``"check"``),
       a spot check of what it is sure of;
-    * the rest: the ``factor * rest`` most uncertain rows by ``measure`` are clustered
-      (k-means over the pool vectors) into ``rest`` clusters and the most uncertain row of
-      each is taken (``"uncertain"``), so the batch is not ten near-copies of one issue.
+    * the rest (``"uncertain"``): with ``cluster="candidates"`` the ``factor * rest`` most
+      uncertain rows by ``measure`` are clustered (k-means over the pool vectors) into
+      ``rest`` clusters and the most uncertain row of each is taken, so the batch is not ten
+      near-copies of one issue; with ``cluster="pool"`` the whole pool is clustered into
+      ``rest`` clusters and the most uncertain row of each is taken (more diverse, less
+      uncertain).
 
     Parameters
     ----------
@@ -72,6 +75,7 @@ class Hybrid(QueryStrategy):
     check_share, rare_share : float in [0, 1]
     min_examples : int
         A label with fewer labelled examples counts as rare.
+    cluster : {"candidates", "pool"}
     random_state : int
     """
 
@@ -88,6 +92,7 @@ class Hybrid(QueryStrategy):
         check_share: float = 0.1,
         rare_share: float = 0.25,
         min_examples: int = 2,
+        cluster: str = "candidates",
         random_state: int = 0,
     ):
         self.measure = measure
@@ -95,6 +100,7 @@ class Hybrid(QueryStrategy):
         self.check_share = check_share
         self.rare_share = rare_share
         self.min_examples = min_examples
+        self.cluster = cluster
         self.random_state = random_state
 
     def _query(self, tagger: BaseTagger | None, pool: Pool, labelled: Labelled, n: int) -> list[Pick]:
@@ -113,8 +119,13 @@ class Hybrid(QueryStrategy):
             taken.add(i)
         n_check = share(n, self.check_share) if n >= 5 else 0
         n_unsure = max(0, n - len(picks) - n_check)
+        if self.cluster not in ("candidates", "pool"):
+            raise ConfigError(f"cluster must be 'candidates' or 'pool'; got {self.cluster!r}")
         unsure = MEASURES[self.measure](scores, multi_label=multi)
-        candidates = top_n(unsure, max(n_unsure * max(1, int(self.factor)), n_unsure), taken)
+        if self.cluster == "pool":
+            candidates = [i for i in range(len(pool)) if i not in taken]
+        else:
+            candidates = top_n(unsure, max(n_unsure * max(1, int(self.factor)), n_unsure), taken)
         if n_unsure and candidates:
             x = pool.vectors()[candidates]
             rows = kmeans_representatives(

@@ -12,7 +12,7 @@ from fewtag.active.hybrid import Hybrid
 from fewtag.active.strategies import BreakingTies, Entropy, LeastConfidence, RandomSampling
 from fewtag.errors import ConfigError
 
-__all__ = ["STRATEGIES", "available_strategies", "get_strategy", "DEFAULT_STRATEGY"]
+__all__ = ["STRATEGIES", "available_strategies", "get_strategy", "parse_strategy", "DEFAULT_STRATEGY"]
 
 #: name -> class, in the order they are listed.
 STRATEGIES: dict[str, type[QueryStrategy]] = {
@@ -28,8 +28,36 @@ def available_strategies() -> list[str]:
     return list(STRATEGIES)
 
 
+def parse_strategy(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"hybrid[min_examples=8;rare_share=0.5]"`` -> ``("hybrid", {"min_examples": 8, "rare_share": 0.5})``.
+
+    >>> parse_strategy("hybrid[measure=entropy;factor=2]")
+    ('hybrid', {'measure': 'entropy', 'factor': 2})
+    >>> parse_strategy("random")
+    ('random', {})
+    """
+    import json
+
+    spec = spec.strip()
+    if not spec.endswith("]") or "[" not in spec:
+        return spec, {}
+    name, _, inner = spec[:-1].partition("[")
+    params: dict[str, Any] = {}
+    for pair in inner.split(";"):
+        if not pair.strip():
+            continue
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"strategy parameters are KEY=VALUE separated by ';'; got {pair!r} in {spec!r}")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value.strip()
+    return name.strip(), params
+
+
 def get_strategy(name: str, **params: Any) -> QueryStrategy:
-    """A strategy by name; ``random_state`` is dropped for strategies without one.
+    """A strategy by name (or ``name[key=value;...]``); ``random_state`` is dropped for strategies without one.
 
     Raises
     ------
@@ -44,6 +72,8 @@ def get_strategy(name: str, **params: Any) -> QueryStrategy:
     fewtag.errors.ConfigError: 'margin' is not a strategy. Available: random, least-confidence, breaking-ties, \
 entropy, diversity, coreset, hybrid, cold-start
     """
+    name, given = parse_strategy(name)
+    params = {**given, **params}
     cls = STRATEGIES.get(name)
     if cls is None:
         raise ConfigError(f"{name!r} is not a strategy. Available: {', '.join(STRATEGIES)}")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag.active.base import Labelled, Pool, Vectors
-from fewtag.active.features import tfidf_svd_vectors
+from fewtag.active.features import one_blas_thread, tfidf_svd_vectors
 from fewtag.active.registry import DEFAULT_STRATEGY, get_strategy
 from fewtag.active.stopping import stopping_hint
 from fewtag.active.task import LabelTask
@@ -57,9 +59,30 @@ DEFAULT_METHOD = "tfidf-logreg"
 _TEXT = TextSpec()
 
 
+_TEXTS: OrderedDict[tuple, str] = OrderedDict()
+_TEXTS_MAX = 50_000
+_TEXTS_LOCK = threading.Lock()
+
+
 def item_text(item: Item, spec: TextSpec | None = None) -> str:
-    """The model input of a store item (title + body through the text path)."""
-    return (spec or _TEXT).text_of({"title": item.title, "body": item.body}, f"{item.repo}#{item.id}")
+    """The model input of a store item (title + body through the text path).
+
+    Memoised in-process (the most recent 50,000 texts), so a long-running labelling
+    session cleans each issue's markdown once, not every round.
+    """
+    spec = spec or _TEXT
+    key = (spec.clean, spec.code_blocks, spec.max_chars, item.title, item.body)
+    with _TEXTS_LOCK:
+        hit = _TEXTS.get(key)
+        if hit is not None:
+            _TEXTS.move_to_end(key)
+            return hit
+    text = spec.text_of({"title": item.title, "body": item.body}, f"{item.repo}#{item.id}")
+    with _TEXTS_LOCK:
+        _TEXTS[key] = text
+        while len(_TEXTS) > _TEXTS_MAX:
+            _TEXTS.popitem(last=False)
+    return text
 
 
 def _key(item: Item) -> tuple[str, str]:
@@ -83,10 +106,24 @@ def labelled(store: Store, task: LabelTask) -> tuple[list[Item], list[list[str]]
     >>> [(i.id, lab) for i, lab in zip(items, labs)]
     [('1', ['bug']), ('2', ['docs'])]
     """
+    items, labels, _, _ = _split(store, task)
+    return items, labels
+
+
+def pool(store: Store, task: LabelTask) -> list[Item]:
+    """The task's items that are neither labelled nor skipped, in store order."""
+    return _split(store, task)[2]
+
+
+def _split(store: Store, task: LabelTask) -> tuple[list[Item], list[list[str]], list[Item], list[Item]]:
+    """One pass over the task's items: (labelled items, their labels, pool items, every item)."""
     given = {(a.repo, a.item_id): a.labels for a in store.current_annotations()}
+    skipped = store.skipped_items()
     items: list[Item] = []
     labels: list[list[str]] = []
-    for item in task.items(store):
+    rest: list[Item] = []
+    every = list(task.items(store))
+    for item in every:
         ann = given.get(_key(item))
         if ann is not None:
             items.append(item)
@@ -96,14 +133,9 @@ def labelled(store: Store, task: LabelTask) -> tuple[list[Item], list[list[str]]
         if mapped and (task.multi_label or len(mapped) == 1):
             items.append(item)
             labels.append(mapped)
-    return items, labels
-
-
-def pool(store: Store, task: LabelTask) -> list[Item]:
-    """The task's items that are neither labelled nor skipped, in store order."""
-    done = {_key(i) for i in labelled(store, task)[0]}
-    done |= store.skipped_items()
-    return [i for i in task.items(store) if _key(i) not in done]
+        elif _key(item) not in skipped:
+            rest.append(item)
+    return items, labels, rest, every
 
 
 # ------------------------------------------------------------------- train
@@ -172,6 +204,21 @@ def train_current(
     UnknownMethodError, ConfigError
         A bad method name or parameter (before anything is fitted).
     """
+    with one_blas_thread():
+        return _train_current(store, task, method=method, seed=seed, params=params, estimate=estimate, log=log)
+
+
+def _train_current(
+    store: Store,
+    task: LabelTask,
+    *,
+    method: str = DEFAULT_METHOD,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    estimate: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> Trained:
+    """:func:`train_current` itself (BLAS limited to one thread by the caller)."""
     start = time.perf_counter()
     create(method, params, seed=seed)  # a bad name fails first
     items, labels = labelled(store, task)
@@ -318,10 +365,10 @@ def next_batch(
     if trained is None:
         trained = train_current(store, task, method=method, seed=seed, params=params, estimate=False)
     skip = set(exclude)
-    candidates = [i for i in pool(store, task) if _key(i) not in skip]
+    lab_items, lab_labels, rest, every_item = _split(store, task)
+    candidates = [i for i in rest if _key(i) not in skip]
     if not candidates:
         return []
-    lab_items, lab_labels = labelled(store, task)
     tagger = trained.tagger
     spec = tagger.text_of_spec() if tagger is not None else _TEXT
     pool_texts = [item_text(i, spec) for i in candidates]
@@ -332,7 +379,7 @@ def next_batch(
         if embed is None and features == "encoder":
             raise ConfigError(f"method {trained.method!r} has no encoder; use --features tfidf-svd")
     if embed is None:
-        every = [item_text(i, spec) for i in task.items(store)]
+        every = [item_text(i, spec) for i in every_item]  # the whole corpus, store order: the same every round
 
         def embed(texts: list[str]) -> NDArray:  # the whole task corpus once, cached in the store
             vecs = tfidf_svd_vectors(every, seed=seed, store=store)
@@ -349,8 +396,9 @@ def next_batch(
         descriptions=task.descriptions,
         vectors=vectors,
     )
-    picks = chooser.query(tagger, view, known, n)
-    scores = view.scores(tagger) if tagger is not None else None
+    with one_blas_thread():
+        picks = chooser.query(tagger, view, known, n)
+        scores = view.scores(tagger) if tagger is not None else None
     chosen = None
     if tagger is not None and scores is not None and picks:
         chosen = tagger.decision_.apply(scores[[p.index for p in picks]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ def write_simulation(
         if name == "random":
             continue
         pair = [r for r in curve_rows if r["method"] in ("random", name)]
-        paths[f"curve_{name}"] = plot_learning_curves(pair, out / f"curve_{name}.png", title=f"{title}: {name} (test)")
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+        paths[f"curve_{name}"] = plot_learning_curves(pair, out / f"curve_{safe}.png", title=f"{title}: {name} (test)")
     best = choose_strategy(summary)
     seconds = [r["seconds_per_round"] for r in rows]
     lines = [f"# {title}", ""]

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fewtag.active.base import Labelled, Pool, Vectors
-from fewtag.active.features import tfidf_svd_vectors
+from fewtag.active.features import one_blas_thread, tfidf_svd_vectors
 from fewtag.active.registry import get_strategy
 from fewtag.data.dataset import PreparedDataset, Split
 from fewtag.errors import ConfigError
@@ -151,7 +151,8 @@ def simulate(
         for name in settings.strategies:
             strategy = get_strategy(name, random_state=seed, **settings.strategy_params.get(name, {}))
             say(f"{name}, seed {seed}: pool of {len(texts)}, budgets up to {budgets[-1] if budgets else 0}")
-            rows += _run(settings, strategy, name, seed, texts, gold, vectors, classes, multi, budgets, valid, test)
+            with one_blas_thread():
+                rows += _run(settings, strategy, name, seed, texts, gold, vectors, classes, multi, budgets, valid, test)
     return rows
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.table import Table
 
 from fewtag.cli._app import app, fail, info, out
@@ -90,14 +91,21 @@ def next_command(
     if not batch:
         out.print("nothing left to label: every issue of the task is labelled or skipped", highlight=False)
         return
-    table = Table("#", "issue", "title", "suggested", "score", "why", title=f"next {len(batch)} issues to label")
-    for k, sug in enumerate(batch, 1):
-        ref = f"{sug.item.repo}#{sug.item.number if sug.item.number is not None else sug.item.id}"
-        top = max(sug.scores.values()) if sug.scores else None
+    repos = {sug.item.repo for sug in batch}
+    one_repo = len(repos) == 1
+    where = f" of {next(iter(repos))}" if one_repo else ""
+    table = Table(title=f"next {len(batch)} issues{where} to label", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("issue", no_wrap=True, min_width=6)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=40)
+    table.add_column("suggested", no_wrap=True, overflow="ellipsis", max_width=18)
+    table.add_column("score", justify="right", no_wrap=True, min_width=5)
+    table.add_column("why", no_wrap=True, min_width=10)
+    for sug in batch:
+        number = sug.item.number if sug.item.number is not None else sug.item.id
+        top = max((sug.scores[x] for x in sug.labels), default=max(sug.scores.values(), default=None))
         table.add_row(
-            str(k),
-            ref,
-            sug.item.title[:70],
+            f"#{number}" if one_repo else f"{sug.item.repo}#{number}",
+            sug.item.title,
             ", ".join(sug.labels) or "-",
             "" if top is None else f"{top:.2f}",
             sug.reason,
