@@ -68,7 +68,7 @@ def tag_command(
         out.print_json(json.dumps(report.to_dict()))
         return
     skipped = f", {report.already} already tagged by this model" if report.already else ""
-    workers_note = f" on {report.workers} Ray actors" if report.engine == "ray" else ""
+    workers_note = f" on {report.workers} Ray actors" if report.engine == "ray" and report.written else ""
     info(
         f"tagged {report.written} of {report.selected} selected items{skipped} in {report.seconds:.1f} s "
         f"({report.items_per_s:.0f} items/s{workers_note}); model {report.model} #{report.model_hash}"

@@ -85,6 +85,8 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, quie
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": not quiet}
     if quiet:
         options["logging_level"] = logging.WARNING
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -97,6 +99,21 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, quie
         yield ray
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once, not after Ray's minutes of retries, when nothing listens at ``host:port``."""
+    import socket
+
+    target = address.split("://", 1)[-1]
+    host, sep, port = target.rpartition(":")
+    if address == "auto" or not sep or not port.isdigit():
+        return  # "auto" or a form Ray resolves itself
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"could not start or join the Ray cluster at {address}: nothing answers there ({exc})") from None
 
 
 def _quiet_data(ray: Any, quiet: bool) -> None:
@@ -204,6 +221,8 @@ def tag_ray(
         Ray is not installed.
     """
     require_ray()
+    if address:
+        _check_reachable(address)  # a wrong address is an error even when nothing is left to tag
     clock = Clock()
     selected = store.check_selection(selection)
     todo = store.count_untagged(selection, key.model, key.hash)
