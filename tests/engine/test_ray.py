@@ -150,8 +150,21 @@ def test_address_joins_a_running_cluster(store_copy, tfidf_model):
     # a test cluster without Ray's token authentication (on by default in Ray 2.5x+), for head and client alike
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
     head = subprocess.Popen(
-        [str(ray_bin), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
-         "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", str(temp_dir)],
+        [
+            str(ray_bin),
+            "start",
+            "--head",
+            "--block",
+            "--num-cpus",
+            "2",
+            "--port",
+            str(port),
+            "--include-dashboard",
+            "false",
+            "--disable-usage-stats",
+            "--temp-dir",
+            str(temp_dir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -161,8 +174,21 @@ def test_address_joins_a_running_cluster(store_copy, tfidf_model):
         deadline = time.monotonic() + 90
         while not _listening(port) and time.monotonic() < deadline and head.poll() is None:
             time.sleep(0.5)  # the head takes a few seconds to listen
-        cmd = [sys.executable, "-m", "fewtag", "--quiet", "tag", str(tfidf_model), "--store", str(db),
-               "--engine", "ray", "--address", f"127.0.0.1:{port}", "--json"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "fewtag",
+            "--quiet",
+            "tag",
+            str(tfidf_model),
+            "--store",
+            str(db),
+            "--engine",
+            "ray",
+            "--address",
+            f"127.0.0.1:{port}",
+            "--json",
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
         assert done.returncode == 0, done.stderr
         report = json.loads(done.stdout)
@@ -171,8 +197,23 @@ def test_address_joins_a_running_cluster(store_copy, tfidf_model):
         _stop_head(head, temp_dir)
     assert _once(db) == {1}
     bad = subprocess.run(
-        [sys.executable, "-m", "fewtag", "tag", str(tfidf_model), "--store", str(db), "--engine", "ray",
-         "--address", f"127.0.0.1:{_free_port()}"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "fewtag",
+            "tag",
+            str(tfidf_model),
+            "--store",
+            str(db),
+            "--engine",
+            "ray",
+            "--address",
+            f"127.0.0.1:{_free_port()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
     )
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "could not start or join" in bad.stderr

@@ -113,7 +113,9 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass
     except OSError as exc:
-        raise ConfigError(f"could not start or join the Ray cluster at {address}: nothing answers there ({exc})") from None
+        raise ConfigError(
+            f"could not start or join the Ray cluster at {address}: nothing answers there ({exc})"
+        ) from None
 
 
 def _quiet_data(ray: Any, quiet: bool) -> None:
