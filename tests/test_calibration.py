@@ -122,3 +122,26 @@ def test_saved_with_the_model_and_used_by_predict(tmp_path):
         text=TextSpec(),
     )
     assert few.calibration() is None  # 20 held-out rows: too few to calibrate
+
+
+def test_train_prints_the_reliability_table(tmp_path):
+    from typer.testing import CliRunner
+
+    from fewtag.cli import app
+
+    rng = np.random.RandomState(1)
+    words = {"bug": ["crash", "error", "segfault", "traceback"], "docs": ["readme", "typo", "docs", "tutorial"]}
+    lines = []
+    for i in range(60):
+        lab = ["bug", "docs"][i % 2]
+        lines.append(json.dumps({"text": " ".join(list(rng.choice(words[lab], 2)) + [f"w{i}"]), "labels": [lab]}))
+    data = tmp_path / "issues.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(
+        app, ["train", str(data), "--method", "tfidf-logreg", "--out", str(tmp_path / "m"), "--holdout", "0.25"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "calibration (" in res.output and "ECE" in res.output and "score bin" in res.output
+    assert "test calibration (scored once): ECE" in res.output
+    meta = json.loads((tmp_path / "m" / "fewtag.json").read_text())
+    assert meta["calibration"]["ece"]["fitted_on"] == "out-of-fold"
