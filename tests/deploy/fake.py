@@ -91,6 +91,8 @@ class DeployFakeGitHub(FakeGitHub):
                         return 404, {"message": "Not Found"}, {}
                     number, comment = found
                     if len(rest) == 3 and method == "PATCH":
+                        if comment["user"]["login"] != BOT:  # only its author may edit a comment
+                            return 403, {"message": "Resource not accessible by integration"}, {}
                         comment["body"] = json.loads(body or b"{}").get("body", "")
                         comment["updated_at"] = self._stamp()
                         r.issues[number]["updated_at"] = comment["updated_at"]

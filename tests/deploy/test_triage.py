@@ -171,3 +171,14 @@ def test_parse_issue():
     for bad in ("octo/widgets", "octo#7", "../x#1", "o/r#x"):
         with pytest.raises(InputError):
             parse_issue(bad)
+
+
+def test_a_marker_comment_by_someone_else_is_not_edited(gh, client, model_dir):
+    gh.add_issue(REPO, 1, "app crashes with segfault", "a traceback error on start")
+    gh.add_comment(REPO, 1, '<!-- fewtag:triage {"added": {}, "removed": []} -->\nI wrote this by hand')
+    first = run(gh, client, model_dir)
+    assert first.comment_action == "created" and first.added == ["bug"]
+    comments = gh.comments_of(REPO, 1)
+    assert len(comments) == 2 and comments[0]["body"].endswith("I wrote this by hand")
+    assert run(gh, client, model_dir).comment_action == "unchanged"  # it finds its own (a bot's) comment
+    assert len(gh.comments_of(REPO, 1)) == 2

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fewtag.errors import GitHubAuthError
 from fewtag.github.client import GitHubClient
 from fewtag.github.events import FEWTAG_MARKER
 from fewtag.github.names import api_path, parse_repo
@@ -166,12 +167,23 @@ def comment_state(body: str | None) -> dict[str, Any]:
     }
 
 
+def _author(comment: Mapping[str, Any]) -> tuple[str, str]:
+    user = comment.get("user")
+    if isinstance(user, Mapping):
+        return str(user.get("login") or ""), str(user.get("type") or "")
+    return str(comment.get("author") or ""), ""  # a comment as the store keeps it
+
+
 def find_comment(comments: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """fewtag's comment among an issue's comments (the first one with the marker)."""
-    for c in comments:
-        if isinstance(c, Mapping) and str(c.get("body") or "").startswith(MARKER):
+    """fewtag's comment among an issue's comments: the first with the marker written by a bot
+    account (``github-actions[bot]`` with the Actions token), else the first with the marker (a
+    personal token writes as a person)."""
+    marked = [c for c in comments if isinstance(c, Mapping) and str(c.get("body") or "").startswith(MARKER)]
+    for c in marked:
+        login, kind = _author(c)
+        if kind == "Bot" or login.endswith("[bot]"):
             return c
-    return None
+    return marked[0] if marked else None
 
 
 def upsert_comment(
@@ -189,8 +201,11 @@ def upsert_comment(
         cid = int(existing["id"])
         if str(existing.get("body") or "") == body:
             return "unchanged", cid
-        client.patch(api_path("repos", owner, name, "issues", "comments", cid), {"body": body})
-        return "edited", cid
+        try:
+            client.patch(api_path("repos", owner, name, "issues", "comments", cid), {"body": body})
+            return "edited", cid
+        except GitHubAuthError:  # not ours to edit (someone else wrote the marker): write our own
+            pass
     resp = client.post(api_path("repos", owner, name, "issues", int(number), "comments"), {"body": body})
     new_id = resp.data.get("id") if isinstance(resp.data, dict) else None
     return "created", int(new_id) if new_id is not None else None
