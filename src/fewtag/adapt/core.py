@@ -285,6 +285,7 @@ def adapt(
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
+        lr = optimiser.param_groups[0]["lr"]  # this step's learning rate, reported below
         optimiser.step()
         value = float(loss.detach())
         if not math.isfinite(value):
@@ -295,7 +296,8 @@ def adapt(
         plan["total"] = max(warmup + 1, clock.planned(step))
         sched.step()
         per_step = clock.train_seconds / step
-        report("adapt", step, clock.planned(step), loss=value, seconds_left=(clock.planned(step) - step) * per_step)
+        left = (clock.planned(step) - step) * per_step
+        report("adapt", step, clock.planned(step), loss=value, lr=lr, seconds_left=left)
         if held and step % eval_every == 0 and step < steps:
             evaluate(step)
     if held and (not result.held_out_loss or result.held_out_loss[-1][0] != result.steps):

@@ -29,6 +29,9 @@ def bench_command(
     store: Path = typer.Option(None, "--store", help="SQLite store used as the embedding cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or notes."),
     force: bool = typer.Option(False, "--force", help="Replace --out even if it is not a previous run."),
+    track: str = typer.Option(
+        None, "--track", help="Log the run to MLflow (fewtag[track]): MLFLOW_TRACKING_URI, else <out>/mlruns."
+    ),
 ) -> None:
     """Run the book's ch. 9 experiment on your data.
 
@@ -41,10 +44,16 @@ def bench_command(
     from fewtag.eval.bench import make_settings, run_bench
     from fewtag.eval.report import best_lines, write_run
     from fewtag.io import allow_replace
+    from fewtag.track import StepRecorder, check_tracker
 
+    check_tracker(track)  # a bad --track fails before the bench runs
     if quiet:
         state.quiet = True
-    with allow_replace(out_dir) if force else contextlib.nullcontext():  # make_settings checks --out
+    recorder = StepRecorder()
+    with (
+        allow_replace(out_dir) if force else contextlib.nullcontext(),  # make_settings checks --out
+        recorder.listening() if track else contextlib.nullcontext(),
+    ):
         settings = make_settings(
             data, out=out_dir, methods=methods, slices=slices, seeds=seeds, config=config, model=model, store=store
         )
@@ -52,6 +61,14 @@ def bench_command(
         info(f"bench: {n} method(s) x slices {','.join(settings.slices)} x {settings.seeds} seed(s) on {data}")
         result = run_bench(settings, progress=progress, log=info)
         folder = write_run(result)
+    if track:
+        from fewtag.track import log_bench, tracked
+
+        with tracked(track, folder, "fewtag-bench", folder.name) as tracker:
+            assert tracker is not None
+            log_bench(tracker, folder, result.rows)
+            recorder.replay(tracker)
+        info(f"tracked: MLflow run {tracker.run_id} in {tracker.uri}")
     summary = result.summary()
     if summary and not state.quiet:
         largest = result.slices_run[-1]

@@ -31,6 +31,7 @@ from fewtag.methods._schedule import linear_warmup_decay
 from fewtag.methods.base import BaseTagger
 from fewtag.metrics import fast_micro_f1 as _micro
 from fewtag.models import DEFAULT_ENCODER, model_revision, resolve_model
+from fewtag.progress import report
 from fewtag.registry import register
 from fewtag.tuning import tune_rule
 
@@ -186,12 +187,14 @@ class FineTuneTagger(BaseTagger):
                 loss = self._loss(torch, self._forward(batch), target[idx].to(self.device_))
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                lr = optim.param_groups[0]["lr"]  # this step's learning rate, reported below
                 optim.step()
                 sched.step()
                 optim.zero_grad(set_to_none=True)
                 total += float(loss.detach()) * len(idx)
                 count += len(idx)
                 done += 1
+                report("finetune", done, steps, loss=float(loss.detach()), lr=lr)
             row = {"epoch": epoch, "steps": done, "train_loss": total / max(count, 1)}
             if validation is not None:
                 f1 = self._micro_f1(*validation)

@@ -181,6 +181,7 @@ def train_pairs(
                 loss.backward()
                 step_loss += float(loss.detach())
                 run.forward_passes += 1
+            lr = optimizer.param_groups[0]["lr"]  # this step's learning rate, reported below
             optimizer.step()
             scheduler.step()
             run.steps += 1
@@ -191,7 +192,7 @@ def train_pairs(
                 plan[0] = _fit_plan(run.steps, total, elapsed, time_budget)
                 if plan[0] < total:
                     run.stopped_by = "time budget"
-            report(task, run.steps, plan[0], loss=step_loss)
+            report(task, run.steps, plan[0], loss=step_loss, lr=lr)
     finally:
         body.eval()
     run.planned_steps = plan[0]
