@@ -217,3 +217,29 @@ def test_address_joins_a_running_cluster(store_copy, tfidf_model):
         env=env,
     )
     assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "could not start or join" in bad.stderr
+
+
+def test_index_on_ray_gives_the_local_vectors(ray_local, tmp_path):
+    import numpy as np
+
+    from fewtag.engine.ray_engine import ray_batches
+    from fewtag.search import build_index
+    from fewtag.search.encoder import load_encoder
+    from tests.engine.conftest import make_store
+    from tests.utils.tiny_encoders import build_sentence_encoder
+
+    enc_dir = str(build_sentence_encoder(tmp_path / "enc"))
+    db = make_store(tmp_path / "s.db", 300)
+    encoder = load_encoder(enc_dir, max_length=64)
+    with Store(db) as s:
+        local, a = build_index(s, encoder, folder=tmp_path / "a", ivf="off")
+        on_ray, b = build_index(
+            s,
+            encoder,
+            folder=tmp_path / "b",
+            ivf="off",
+            encode_batches=ray_batches(enc_dir, 64, address=None, workers=2)(encoder),
+        )
+    assert a.n_embedded == b.n_embedded == 300 - 300 // 7
+    assert local.keys == on_ray.keys
+    np.testing.assert_allclose(local.vectors, on_ray.vectors, atol=1e-5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fewtag.cli._app import app, info, out, progress
+from fewtag.cli._app import app, fail, info, out, progress, state
 from fewtag.data.store import DEFAULT_STORE
 
 
@@ -22,6 +22,9 @@ def index_cmd(
     prs: bool = typer.Option(False, "--prs", help="Index pull requests too."),
     max_length: int = typer.Option(256, "--max-length", help="Tokens kept per issue."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    engine: str = typer.Option("local", "--engine", help="Embed here (local) or on a Ray actor pool (ray)."),
+    address: str = typer.Option(None, "--address", help="Ray cluster to join; default: start Ray locally."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Ray actors (default: the cluster's CPUs)."),
 ) -> None:
     """Build the FAISS index next to the store; a rerun embeds only new or edited issues.
 
@@ -37,6 +40,13 @@ def index_cmd(
 
     if not store.is_file():
         raise InputError(f"store {store} does not exist; create it with `fewtag import` or `fewtag fetch`")
+    encode_batches = None
+    if engine == "ray":
+        from fewtag.engine.ray_engine import ray_batches
+
+        encode_batches = ray_batches(model, max_length, address=address, workers=workers, quiet=not state.verbose)
+    elif engine != "local" or address is not None or workers is not None:
+        fail(f"--engine {engine!r}: local or ray (--address and --workers are for ray)")
     encoder = load_encoder(model, max_length=max_length)
     with Store(store) as db:
         index, report = build_index(
@@ -46,6 +56,7 @@ def index_cmd(
             ivf=ivf,  # type: ignore[arg-type]
             include_prs=prs,
             progress=lambda it, d, n: progress(it, d, total=n),
+            encode_batches=encode_batches(encoder) if encode_batches else None,
         )
         dup = tune_duplicate_threshold(db, index)
         index.meta["duplicate"] = dup.to_dict()

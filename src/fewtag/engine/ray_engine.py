@@ -38,7 +38,7 @@ from fewtag.data.store_predictions import Selection
 from fewtag.engine.base import Clock, ModelKey, TagReport, chunks_of, pack_folder, predict_chunk, unpack_folder
 from fewtag.errors import ConfigError, MissingDependencyError, ModelFileError
 
-__all__ = ["require_ray", "ray_session", "tag_ray", "encode_with_ray", "RAY_INSTALL", "DEFAULT_WINDOW"]
+__all__ = ["require_ray", "ray_session", "tag_ray", "encode_with_ray", "ray_batches", "RAY_INSTALL", "DEFAULT_WINDOW"]
 
 RAY_INSTALL = "pip install 'fewtag[ray]'"
 #: items per Dataset (and per actor pool); see the module docstring
@@ -261,7 +261,7 @@ def tag_ray(
 class EncodeActor:
     """One actor of an index build: loads the sentence encoder once, embeds one batch per row."""
 
-    def __init__(self, model_id: str, max_length: int, vector_key: Sequence[Any]):
+    def __init__(self, model_id: str | None, max_length: int, vector_key: Sequence[Any]):
         from fewtag.search.encoder import load_encoder
         from fewtag.search.encoder import vector_key as key_of
 
@@ -283,7 +283,7 @@ class EncodeActor:
 def encode_with_ray(
     batches: Sequence[Sequence[str]],
     *,
-    model_id: str,
+    model_id: str | None,
     max_length: int,
     vector_key: Sequence[Any],
     workers: int | None = None,
@@ -314,3 +314,27 @@ def encode_with_ray(
             for i, blob, dim in zip(out["i"], out["vectors"], out["dim"]):
                 vec = np.frombuffer(blob, dtype=np.float32)
                 yield int(i), vec.reshape(-1, int(dim)) if dim else vec.reshape(0, 0)
+
+
+def ray_batches(
+    model_id: str | None, max_length: int, *, address: str | None, workers: int | None, quiet: bool = True
+) -> Callable[[Any], Callable[[list[list[str]]], Iterator[tuple[int, np.ndarray]]]]:
+    """For ``fewtag index --engine ray``: ``make(encoder)`` gives the ``encode_batches`` of
+    :func:`fewtag.search.index.build_index`, embedding on Ray with the encoder the driver loaded.
+
+    Ray is checked at once (a missing Ray fails before the encoder loads).
+    """
+    require_ray()
+    if address:
+        _check_reachable(address)
+
+    def make(encoder: Any) -> Callable[[list[list[str]]], Iterator[tuple[int, np.ndarray]]]:
+        from fewtag.search.encoder import vector_key
+
+        key = list(vector_key(encoder))
+        return lambda batches: encode_with_ray(
+            batches, model_id=model_id, max_length=max_length, vector_key=key, workers=workers, address=address,
+            quiet=quiet,
+        )  # fmt: skip
+
+    return make

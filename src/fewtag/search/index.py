@@ -116,6 +116,7 @@ def build_index(
     include_prs: bool = False,
     batch_size: int = 64,
     progress: Callable[[Iterable[Any], str, int], Iterable[Any]] | None = None,
+    encode_batches: Callable[[list[list[str]]], Iterable[tuple[int, NDArray[np.float32]]]] | None = None,
 ) -> tuple[SearchIndex, BuildReport]:
     """Build or update the index of ``store``'s issues and save it.
 
@@ -142,6 +143,10 @@ def build_index(
         Texts per encoder call, and per checkpoint commit.
     progress : callable, optional
         ``progress(iterable, description, total)`` wrapping the embedding batches.
+    encode_batches : callable, optional
+        ``encode_batches(batches of texts)`` yielding ``(batch number, vectors)`` in any order, in
+        place of ``encoder.encode`` batch by batch (``fewtag index --engine ray``:
+        :func:`fewtag.engine.ray_engine.encode_with_ray`); it must compute ``encoder``'s vectors.
 
     Returns
     -------
@@ -189,9 +194,13 @@ def build_index(
     n_resumed = len(missing) - len(todo)
 
     batches = [todo[s : s + batch_size] for s in range(0, len(todo), batch_size)]
-    it_batches: Iterable[list[int]] = progress(batches, "Embedding", len(batches)) if progress else batches
-    for rows in it_batches:
-        emb = np.asarray(encoder.encode([texts[i] for i in rows]), dtype=np.float32)
+    if encode_batches is None:
+        done: Iterable[tuple[int, Any]] = ((n, encoder.encode([texts[i] for i in b])) for n, b in enumerate(batches))
+    else:
+        done = encode_batches([[texts[i] for i in b] for b in batches])
+    for n, vecs in progress(done, "Embedding", len(batches)) if progress else done:
+        rows = batches[n]
+        emb = np.asarray(vecs, dtype=np.float32)
         if emb.shape[0] != len(rows):
             raise RuntimeError(f"encoder returned {emb.shape[0]} vectors for {len(rows)} texts")
         if checkpoint:  # one commit per batch
