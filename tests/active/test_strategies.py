@@ -108,7 +108,7 @@ def test_hybrid_mixes_uncertain_rare_label_and_check_picks():
     pool = Pool([f"t{i}" for i in range(n)], vectors=vectors, scores=scores)
     y = np.array([[1, 0, 0]] * 5 + [[0, 1, 0]] * 5 + [[0, 0, 1]])  # label c has one example: rare
     lab = Labelled([f"l{i}" for i in range(11)], y, ["a", "b", "c"], multi_label=False, vectors=vectors)
-    out = Hybrid(check_share=0.1, rare_share=0.25).query(None, pool, lab, 10)
+    out = Hybrid(check_share=0.1, rare_share=0.25, cluster="candidates").query(None, pool, lab, 10)
     reasons = [p.reason for p in out]
     assert len({p.index for p in out}) == 10
     assert reasons.count("rare-label") == 1 and reasons.count("check") == 1 and reasons.count("uncertain") == 8
@@ -121,13 +121,34 @@ def test_hybrid_mixes_uncertain_rare_label_and_check_picks():
     assert max(margins[unsure]) <= np.sort(margins)[4 * 8 - 1] + 1e-12  # from the 32 most uncertain
 
 
-def test_hybrid_cold_start_without_a_model_uses_label_names():
+def test_hybrid_without_a_model_starts_cold_from_clusters():
     texts = ["streaming hangs forever", "docs typo in readme", "crash on load", "add a flag", "stream fails"] * 3
-    pool = Pool(texts)
+    out = get_strategy("hybrid").query(None, Pool(texts), empty_labelled(classes=("streaming", "docs")), 4)
+    assert {p.reason for p in out} == {"cold-start"} and len({texts[p.index] for p in out}) == 4
+
+
+def test_cold_start_by_label_names():
+    texts = ["streaming hangs forever", "docs typo in readme", "crash on load", "add a flag", "stream fails"] * 3
     lab = empty_labelled(classes=("streaming", "docs"))
-    out = get_strategy("hybrid").query(None, pool, lab, 4)
-    assert {p.reason for p in out} == {"cold-start"} and len(out) == 4
-    assert {texts[p.index].split()[0] for p in out[:2]} >= {"docs"}
+    out = get_strategy("cold-start", affinity_share=1.0).query(None, Pool(texts), lab, 2)
+    assert sorted(texts[p.index].split()[0] for p in out) in (["docs", "stream"], ["docs", "streaming"])
+
+
+def test_hybrid_pool_clusters_take_the_most_uncertain_of_each():
+    rng = np.random.default_rng(2)
+    centres = np.eye(4) * 10
+    x = np.vstack([c + rng.normal(scale=0.2, size=(10, 4)) for c in centres])
+    scores = rng.dirichlet([1, 1], size=40)
+    vectors = Vectors.given(np.zeros((0, 4)), x)
+    pool = Pool([f"t{i}" for i in range(40)], vectors=vectors, scores=scores)
+    y = np.array([[1, 0]] * 3 + [[0, 1]] * 3)
+    lab = Labelled([f"l{i}" for i in range(6)], y, ["a", "b"], multi_label=False, vectors=vectors)
+    out = Hybrid(check_share=0, rare_share=0).query(None, pool, lab, 4)
+    margin = -breaking_ties(scores)
+    assert sorted(p.index // 10 for p in out) == [0, 1, 2, 3]
+    for p in out:
+        block = range(10 * (p.index // 10), 10 * (p.index // 10) + 10)
+        assert margin[p.index] == min(margin[i] for i in block)
 
 
 def test_registry_lists_strategies_on_a_bad_name_and_checks_parameters():

@@ -30,6 +30,11 @@ class ColdStart(QueryStrategy):
     issue are passed over); the rest are the most central issues of k-means clusters of
     the pool (``"diverse"``). All carry the reason ``"cold-start"``.
 
+    ``affinity_share`` defaults to 0 (k-means representatives only): on validation, the first
+    8 labels picked that way gave micro F1 0.493 / 0.362 / 0.309 (huggingface/datasets,
+    four repositories, emotion) against 0.342 / 0.348 / 0.323 with half of them picked by
+    label name, and macro F1 0.246 / 0.162 / 0.130 against 0.223 / 0.176 / 0.144.
+
     >>> from fewtag.active.base import Labelled, Pool
     >>> pool = Pool(["streaming is slow", "docs typo", "docs page 404", "stream hangs", "crash"])
     >>> lab = Labelled([], [], ["streaming", "docs"], multi_label=False)
@@ -40,7 +45,7 @@ class ColdStart(QueryStrategy):
     name = "cold-start"
     needs_scores = False
 
-    def __init__(self, *, affinity_share: float = 0.5, random_state: int = 0):
+    def __init__(self, *, affinity_share: float = 0.0, random_state: int = 0):
         self.affinity_share = affinity_share
         self.random_state = random_state
 

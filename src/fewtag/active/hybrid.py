@@ -60,12 +60,15 @@ class Hybrid(QueryStrategy):
       with none, the closest to its name and description);
     * ``check_share * n`` rows are the model's most confident predictions (``"check"``),
       a spot check of what it is sure of;
-    * the rest (``"uncertain"``): with ``cluster="candidates"`` the ``factor * rest`` most
-      uncertain rows by ``measure`` are clustered (k-means over the pool vectors) into
-      ``rest`` clusters and the most uncertain row of each is taken, so the batch is not ten
-      near-copies of one issue; with ``cluster="pool"`` the whole pool is clustered into
-      ``rest`` clusters and the most uncertain row of each is taken (more diverse, less
-      uncertain).
+    * the rest (``"uncertain"``): with ``cluster="pool"`` (the default) the whole pool is
+      clustered (k-means over the pool vectors) into ``rest`` clusters and the most
+      uncertain row by ``measure`` of each is taken, so the batch covers the pool and is
+      not ten near-copies of one issue; with ``cluster="candidates"`` only the
+      ``factor * rest`` most uncertain rows are clustered (more uncertain, less diverse).
+
+    The defaults were chosen on validation macro F1 of ``fewtag simulate`` (mean over budgets
+    8-128, 3 seeds) on the huggingface/datasets, four-repository and emotion sets:
+    ``cluster="pool"`` 0.339 / 0.432 / 0.166 against ``"candidates"`` 0.314 / 0.384 / 0.154.
 
     Parameters
     ----------
@@ -92,7 +95,7 @@ class Hybrid(QueryStrategy):
         check_share: float = 0.1,
         rare_share: float = 0.25,
         min_examples: int = 2,
-        cluster: str = "candidates",
+        cluster: str = "pool",
         random_state: int = 0,
     ):
         self.measure = measure
