@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=200)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--backend", default="onnx-int8")
+    ap.add_argument("--method", default="embed-logreg", help="embed-logreg (with --backend) or e.g. tfidf-logreg")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
@@ -50,12 +51,12 @@ def main() -> None:
         )
         model = Path(tmp) / "model"
         start = time.perf_counter()
-        get_method("embed-logreg")(backend=args.backend).fit(
+        kwargs = {"backend": args.backend} if args.method == "embed-logreg" else {}
+        get_method(args.method)(**kwargs).fit(
             [f"{r['title']}\n\n{r['body']}" for r in train], [r["labels"] for r in train], multi_label=True
         ).save(model)
-        print(
-            f"model: embed-logreg ({args.backend}) on {len(train)} issues, built in {time.perf_counter() - start:.1f} s"
-        )
+        what = f"{args.method} ({args.backend})" if args.method == "embed-logreg" else args.method
+        print(f"model: {what} on {len(train)} issues, built in {time.perf_counter() - start:.1f} s")
         cfg = Path(tmp) / "fewtag.yml"
         cfg.write_text("labels: [" + ", ".join(json.dumps(k) for k in KEEP) + "]\nmax_labels: 2\n")
         cmd = [
@@ -86,7 +87,8 @@ def main() -> None:
         "median_rest_s": round(statistics.median(rest), 2),
         "max_s": round(max(times), 2),
         "runs": [round(t, 3) for t in times],
-        "backend": args.backend,
+        "backend": args.backend if args.method == "embed-logreg" else None,
+        "method": args.method,
         "load_average": os.getloadavg(),
     }
     print(json.dumps(summary))
