@@ -55,6 +55,7 @@ def test_shipped_example_config_parses():
         ({"max_labels": 2}, "labels: Field required"),
         ({"labels": {"bug": {"threshold": 0.5, "precision": 0.9}}}, "labels.bug: give threshold or precision"),
         ({"labels": ["bug"], "comment": "{lables}"}, "comment: unknown placeholder(s) {lables}"),
+        ({"labels": ["bug"], "comment": "{labels.__class__}"}, "comment: unknown placeholder(s) {labels.__class__}"),
         ({"labels": ["bug"], "families": {"area": {"labels": ["a"]}}}, "families.area.model: Field required"),
         ({"labels": ["bug"], "families": {"area": {"labels": ["a"], "model": "m", "multi": 1}}}, "families.area.multi"),
         ({"labels": {"bug": {"aliases": ["docs"]}, "docs": {}}}, "labels.bug.aliases: 'docs' is itself a managed"),

@@ -182,3 +182,12 @@ def test_a_marker_comment_by_someone_else_is_not_edited(gh, client, model_dir):
     assert len(comments) == 2 and comments[0]["body"].endswith("I wrote this by hand")
     assert run(gh, client, model_dir).comment_action == "unchanged"  # it finds its own (a bot's) comment
     assert len(gh.comments_of(REPO, 1)) == 2
+
+
+def test_a_comment_template(gh, client, model_dir):
+    gh.add_issue(REPO, 1, "app crashes with segfault", "a traceback error on start")
+    res = run(gh, client, model_dir, config=cfg(comment="Labels: {labels}\n\n{words}"))
+    [comment] = gh.comments_of(REPO, 1)
+    assert comment["body"].startswith(MARKER) and "Labels: fewtag added `bug`" in comment["body"]
+    assert "| label |" not in comment["body"] and res.comment_action == "created"
+    assert run(gh, client, model_dir, config=cfg(comment=False)).comment is None

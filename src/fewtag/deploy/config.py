@@ -122,7 +122,7 @@ class RepoConfig(_Strict):
                 names = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
             except ValueError as exc:
                 raise ValueError(f"the template is not a valid format string ({exc})") from None
-            unknown = sorted(n for n in names if n.split(".")[0].split("[")[0] not in TEMPLATE_FIELDS)
+            unknown = sorted(n for n in names if n not in TEMPLATE_FIELDS)  # no attribute or index access
             if unknown:
                 raise ValueError(
                     f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
