@@ -6,6 +6,12 @@
 #   docker run -p 8000:8000 -v "$PWD/models/tfidf:/model:ro" \
 #       -e FEWTAG_WEBHOOK_SECRET=... -e FEWTAG_GITHUB_TOKEN=... fewtag
 #
+# Optional extras (pyproject.toml) go in with EXTRAS; the default is the service's set:
+#   docker build -t fewtag-scale --build-arg EXTRAS=encoders,serve,github,onnx,ray,track .
+#   docker run --rm --user "$(id -u)" --shm-size=2g --entrypoint fewtag -v "$PWD:/data" fewtag-scale \
+#       tag /data/model --store /data/fewtag.db --engine ray     # Ray's object store lives in /dev/shm
+# (every machine of a Ray cluster needs the same image: its actors import fewtag and the model's extras)
+#
 # See docs/serve.md.
 FROM python:3.11-slim
 
@@ -28,7 +34,8 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 # constraints.txt: the tested versions (the same set `make setup` installs)
 COPY pyproject.toml constraints.txt README.m[d] ./
 COPY src ./src
-RUN pip install -c constraints.txt ".[encoders,serve,github,onnx]"
+ARG EXTRAS=encoders,serve,github,onnx
+RUN pip install -c constraints.txt ".[${EXTRAS}]"
 
 # a non-root user; the model folder belongs to it read-only
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin fewtag

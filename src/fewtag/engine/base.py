@@ -81,6 +81,7 @@ class TagReport:
     seconds: float = 0.0
     startup_s: float = 0.0
     workers: int = 1
+    busy_s: float = 0.0
     actors: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -49,7 +49,10 @@ def tag_local(
     tagger = load_tagger(model_dir)
     report.startup_s = clock()
     for chunk in store.untagged_chunks(selection, key.model, key.hash, chunk_size=batch_size):
-        report.written += store.put_predictions(key.model, key.hash, predict_chunk(tagger, chunk, batch_size))
+        t0 = clock()
+        rows = predict_chunk(tagger, chunk, batch_size)
+        report.busy_s += clock() - t0
+        report.written += store.put_predictions(key.model, key.hash, rows)
         if progress is not None:
             progress(report.written, todo)
     report.seconds = clock()

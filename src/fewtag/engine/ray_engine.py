@@ -158,12 +158,19 @@ class TagActor:
         self.batch_size = batch_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = [json.dumps(predict_chunk(self.tagger, json.loads(p), self.batch_size)) for p in batch["chunk"]]
+        import time
+
+        out, busy = [], []
+        for payload in batch["chunk"]:
+            t0 = time.perf_counter()
+            out.append(json.dumps(predict_chunk(self.tagger, json.loads(payload), self.batch_size)))
+            busy.append(time.perf_counter() - t0)
         n = len(out)
         return {
             "predictions": np.array(out, dtype=object),
             "pid": np.full(n, os.getpid()),
             "peak_mb": np.full(n, _peak_mb()),
+            "busy_s": np.array(busy),
         }
 
 
@@ -249,8 +256,9 @@ def tag_ray(
                 num_cpus=1,
             )
             for out in mapped.iter_batches(batch_size=None, batch_format="numpy"):
-                for payload, pid, peak in zip(out["predictions"], out["pid"], out["peak_mb"]):
+                for payload, pid, peak, busy in zip(out["predictions"], out["pid"], out["peak_mb"], out["busy_s"]):
                     report.written += store.put_predictions(key.model, key.hash, json.loads(payload))
+                    report.busy_s += float(busy)
                     report.actors[str(int(pid))] = max(float(peak), report.actors.get(str(int(pid)), 0.0))
                 if progress is not None:
                     progress(report.written, todo)
