@@ -24,6 +24,7 @@ Vectors from each resolved backend and each long-text mode are cached apart.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -264,10 +265,22 @@ class Encoder:
         emb = self.model(features)["sentence_embedding"].float()
         return torch.nn.functional.normalize(emb, p=2.0, dim=1).cpu().numpy()
 
-    def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
-        """Run the model on ``texts`` (no cache), input order kept."""
+    def _inference(self) -> contextlib.AbstractContextManager[Any]:
+        """torch's inference mode (and bf16 autocast for ``torch-bf16``); nothing for ONNX Runtime,
+        so an onnx encoder never imports torch."""
+        if hasattr(self.model, "embed_ids"):
+            return contextlib.nullcontext()
         import torch
 
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(
+            torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.backend == "torch-bf16")
+        )
+        return stack
+
+    def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> NDArray[np.float32]:
+        """Run the model on ``texts`` (no cache), input order kept."""
         if self._on_tokens:
             seqs, owner = self._windows(texts)
         else:  # a model that embeds whole texts: one "window" per text, sorted by characters
@@ -283,10 +296,7 @@ class Encoder:
         was_training = self.model.training
         self.model.eval()
         try:
-            with (
-                torch.inference_mode(),
-                torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.backend == "torch-bf16"),
-            ):
+            with self._inference():
                 for part in batches:
                     self.calls += 1
                     idx = order[part]
@@ -385,12 +395,16 @@ def get_encoder(
         twins = [e for k, e in _encoders.items() if k[:3] == key[:3] and e.revision == revision and e.path == path]
     if twins:
         model = twins[0].model
-    else:
-        model = load_sentence_transformer(path, max_length, device="cpu" if on_onnx else None)
-        if on_onnx:
-            from fewtag.embed.onnx import onnx_sentence_model
+    elif on_onnx:
+        from fewtag.embed.onnx import cached_onnx_model, onnx_sentence_model
 
-            model = onnx_sentence_model(model, revision, quantize=backend == "onnx-int8")
+        # an export of these weights in the cache: no torch needed (seconds less at start-up)
+        model = cached_onnx_model(path, revision, max_length, quantize=backend == "onnx-int8")
+        if model is None:
+            st_model = load_sentence_transformer(path, max_length, device="cpu")
+            model = onnx_sentence_model(st_model, revision, quantize=backend == "onnx-int8")
+    else:
+        model = load_sentence_transformer(path, max_length)
     enc = Encoder(str(model_id), path, model, max_length, revision, backend, long_text)
     with _lock:
         known = _encoders.get(key)

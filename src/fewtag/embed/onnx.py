@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -33,7 +34,14 @@ from numpy.typing import NDArray
 
 from fewtag.errors import MissingDependencyError, ModelFileError
 
-__all__ = ["OnnxSentenceModel", "onnx_sentence_model", "onnx_cache_dir", "ONNX_POOLING", "INT8_RECIPE"]
+__all__ = [
+    "OnnxSentenceModel",
+    "onnx_sentence_model",
+    "cached_onnx_model",
+    "onnx_cache_dir",
+    "ONNX_POOLING",
+    "INT8_RECIPE",
+]
 
 #: pooling modes the exported graph reproduces
 ONNX_POOLING = ("mean", "cls", "max")
@@ -193,7 +201,7 @@ def onnx_sentence_model(
     ModelFileError
         The model has modules or a pooling the export does not reproduce.
     """
-    ort = _import_ort()
+    _import_ort()  # a missing onnxruntime is one clear error before any export work
     tokenizer = st_model.tokenizer
     input_names = [n for n in tokenizer.model_input_names if n in ("input_ids", "attention_mask", "token_type_ids")]
     folder = onnx_cache_dir() / revision
@@ -208,23 +216,57 @@ def onnx_sentence_model(
             raise MissingDependencyError(
                 f"exporting to ONNX needs the onnx package: pip install 'fewtag[onnx]' ({exc})"
             ) from exc
-    if threads is None:
-        import torch
+    path = int8 if quantize else fp32
+    session = _session(path, threads)
+    dim = int(session.get_outputs()[0].shape[-1] or st_model.get_embedding_dimension())
+    return OnnxSentenceModel(session, tokenizer, input_names, int(st_model.max_seq_length), dim, path)
 
-        threads = torch.get_num_threads()
+
+def _session(path: Path, threads: int | None) -> Any:
+    """An ONNX Runtime session on ``path`` (``threads``: intra-op threads, default torch's count when
+    torch is loaded, else ONNX Runtime's own default, the physical cores)."""
+    ort = _import_ort()
+    if threads is None and "torch" in sys.modules:
+        threads = sys.modules["torch"].get_num_threads()
     options = ort.SessionOptions()
-    options.intra_op_num_threads = int(threads)
+    options.intra_op_num_threads = int(threads or 0)
     options.inter_op_num_threads = 1
     # idle workers sleep instead of spinning: a server's event loop and other processes
     # share the cores (spinning halved the throughput on 2 busy cores)
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    path = int8 if quantize else fp32
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise ModelFileError(f"cannot load {path}: {exc}; delete the file to export it again") from exc
-    dim = int(session.get_outputs()[0].shape[-1] or st_model.get_embedding_dimension())
-    return OnnxSentenceModel(session, tokenizer, input_names, int(st_model.max_seq_length), dim, path)
+
+
+def cached_onnx_model(
+    folder: str | Path, revision: str, max_length: int, *, quantize: bool = False, threads: int | None = None
+) -> OnnxSentenceModel | None:
+    """The ONNX twin of the model in ``folder`` from the export cache, loaded without torch, or
+    ``None`` when there is no export of this ``revision`` yet (or no ``tokenizer.json``).
+
+    The export is keyed by the content hash of the weights, so it is the graph
+    :func:`onnx_sentence_model` made from these very weights; only the tokenizer is read from
+    ``folder`` (through ``tokenizers``, see :mod:`fewtag.embed.fast_tokenizer`). This is what makes
+    a cold ``fewtag triage`` or ``predict`` with an onnx model skip the torch import.
+    """
+    from fewtag.embed.fast_tokenizer import load_fast_tokenizer
+
+    cached = onnx_cache_dir() / revision
+    path = cached / (f"model-int8-{INT8_RECIPE}.onnx" if quantize else "model.onnx")
+    if not path.is_file():
+        return None
+    tokenizer = load_fast_tokenizer(folder)
+    if tokenizer is None:
+        return None
+    session = _session(path, threads)
+    names = [i.name for i in session.get_inputs()]
+    dim = session.get_outputs()[0].shape[-1]
+    if not isinstance(dim, int) or not set(names) <= {"input_ids", "attention_mask", "token_type_ids"}:
+        return None
+    tokenizer.model_input_names = names
+    return OnnxSentenceModel(session, tokenizer, names, int(max_length), dim, path)
 
 
 class OnnxSentenceModel:
