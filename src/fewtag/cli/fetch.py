@@ -55,6 +55,12 @@ def fetch_command(
         help="Only issues updated since this ISO date/time, or 'auto' to continue from the newest one stored.",
     ),
     comments: bool = typer.Option(False, "--comments", help="Also fetch every issue's comments."),
+    events: bool = typer.Option(
+        False,
+        "--events",
+        help="Also read label events (who added or removed which label) and the reactions on fewtag's "
+        "comments: the corrections `fewtag feedback` counts and retraining learns from.",
+    ),
     issue_state: str = typer.Option("all", "--state", help="all|open|closed"),
     max_items: int = typer.Option(None, "--max", help="Stop after N issues/PRs."),
     token_env: str = TOKEN_ENV_OPTION,
@@ -78,6 +84,7 @@ def fetch_command(
                 client=client,
                 since=since,
                 comments=comments,
+                events=events,
                 state=issue_state,
                 max_items=max_items,
                 on_page=show.page,
@@ -89,7 +96,8 @@ def fetch_command(
         f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged"
         + (f", {r.older} older than the stored version (kept the stored)" if r.older else "")
         + f"; {r.comments} comments; "
-        f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
+        + (f"{r.label_events} label events; " if events else "")
+        + f"{r.pages} pages ({r.not_modified} not modified), {r.requests} requests; "
         f"quota left {quota} -> {store}"
         + (f" ({r.resyncs} re-read passes: issues changed during the fetch)" if r.resyncs else ""),
         highlight=False,
