@@ -1,7 +1,9 @@
 """`make demo`: the main job end to end, offline, on the bundled sample of real issues.
 
 import -> stats -> prepare -> bench the ladder -> train the best -> tag unlabelled issues
--> index the store and show similar issues. Everything lands in demo-out/.
+-> index the store and show similar issues -> what `fewtag triage` would do on GitHub (dry run)
+-> the next 10 issues worth labelling, and the command that opens the labelling page.
+Everything lands in demo-out/.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ OUT = ROOT / "demo-out"
 SAMPLE = ROOT / "data" / "sample" / "huggingface-datasets-issues.jsonl.gz"
 CONFIG = ROOT / "configs" / "hf-datasets.toml"
 BENCH_CONFIG = ROOT / "configs" / "demo-bench.toml"
+TRIAGE_CONFIG = ROOT / "examples" / "fewtag.yml"
 STORE = OUT / "fewtag.db"
 
 
@@ -107,10 +110,38 @@ def main() -> None:
     first = json.loads(unlabelled[0])["id"]
     fewtag("index", "--store", str(STORE), "--max-length", "128")
     fewtag("similar", first, "--store", str(STORE), "-k", "5")
+    # what the GitHub Action would do to that issue: labels and the one explanatory comment, offline
+    fewtag(
+        "triage",
+        first,
+        "--config",
+        str(TRIAGE_CONFIG.relative_to(ROOT)),
+        "--model",
+        str(OUT / "model"),
+        "--store",
+        str(STORE),
+        "--dry-run",
+    )
+    fewtag(
+        "next",
+        "--store",
+        str(STORE),
+        "--config",
+        str(CONFIG.relative_to(ROOT)),
+        "--n",
+        "10",
+        "--out",
+        str(OUT / "next-batch.csv"),
+    )
     minutes = (time.time() - start) / 60
     print(
         f"\ndemo done in {minutes:.1f} min. Report: {OUT / 'bench' / 'report.md'}; "
         f"learning curves: {OUT / 'bench' / 'learning_curves.png'}; model: {OUT / 'model'}"
+    )
+    print(
+        "\nlabel the next issues in your browser (fill demo-out/next-batch.csv and `fewtag import` it, or):\n"
+        f"  .venv/bin/fewtag annotate --store {STORE.relative_to(ROOT)} --config {CONFIG.relative_to(ROOT)}"
+        "   # then open http://127.0.0.1:8765/"
     )
 
 
