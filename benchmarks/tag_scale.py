@@ -82,6 +82,20 @@ def _run(model: Path, store: Path, engine: str, workers: int, batch: int) -> dic
     return report
 
 
+def _predictions(store: Path) -> dict:
+    from fewtag.data.store import Store
+
+    with Store(store) as s:
+        return {(p["repo"], p["id"]): (p["labels"], p["scores"], p["abstained"]) for p in s.predictions()}
+
+
+def _compare(a: dict, b: dict) -> str:
+    if a == b:
+        return f"identical predictions ({len(a)} items, labels and every score)"
+    labels = sum(a[k][0] != b.get(k, (None,))[0] for k in a)
+    return f"{sum(a[k] != b.get(k) for k in a)} of {len(a)} items differ ({labels} in their labels)"
+
+
 def _writer_rate(folder: Path, n: int, batch: int) -> float:
     from fewtag.data.store import Store
 
@@ -119,6 +133,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tag-scale-"))
     try:
         runs: dict[str, dict[str, list[dict]]] = {}
+        kept: dict[tuple[str, str], dict] = {}
+        same: dict[str, str] = {}
         sizes = {"tfidf-logreg": args.items}
         base = {args.items: _base_store(work, args.items)}
         models = {"tfidf-logreg": _train(work, "tfidf-logreg", {}, 600)}
@@ -141,7 +157,10 @@ def main() -> None:
                     report = _run(model, store, engine, args.workers, args.batch_size)
                     runs[name][engine].append(report)
                     print(f"{name} {engine} #{r}: {report['written']} items in {report['wall_s']:.1f} s", flush=True)
+                    if r == 0:
+                        kept[(name, engine)] = _predictions(store)
                     store.unlink()
+            same[name] = _compare(kept[(name, "local")], kept[(name, "ray")])
         writer = [_writer_rate(work, 20_000, args.batch_size) for _ in range(args.repeats)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -188,6 +207,7 @@ def main() -> None:
             cells.append(f"{max(t, floor) / 3600:.2f}" + ("*" if floor > t else ""))
         print(f"| {name} | {actor_s * 1000:.2f} ms | {boot:.1f} | " + " | ".join(cells) + " |")
     print("\n* the single SQLite writer is the limit there, not the workers")
+    print("\nray vs local, first run of each: " + "; ".join(f"{k}: {v}" for k, v in same.items()))
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "writer": writer, "load": load}, indent=1))
 
