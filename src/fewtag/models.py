@@ -109,7 +109,20 @@ def resolve_model(model_id: str | os.PathLike[str], *, method: str | None = None
     )
 
 
+def _hf_cache_may_hold(repo_id: str) -> bool:
+    """Whether the Hugging Face cache has a folder for ``repo_id`` (so huggingface_hub, a slow
+    import, is only loaded when it can answer)."""
+    import os
+
+    root = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub"
+    )
+    return Path(root, "models--" + repo_id.replace("/", "--")).is_dir()
+
+
 def _from_hf_cache(repo_id: str) -> Path | None:
+    if not _hf_cache_may_hold(repo_id):
+        return None
     try:
         from huggingface_hub import snapshot_download
     except ImportError:

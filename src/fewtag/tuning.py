@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import precision_score
 
 from fewtag.decision import RULE_KINDS, DecisionRule, DecisionSpec, check_objective
 from fewtag.metrics import fast_macro_f1, fast_micro_f1
@@ -157,7 +156,7 @@ def _tune_per_label(
     if precision_target is not None:
         for j in range(c):
             ok = [
-                t for t in grid if precision_score(y_true[:, j], scores[:, j] >= t, zero_division=0) >= precision_target
+                t for t in grid if _precision(y_true[:, j], scores[:, j] >= t) >= precision_target
             ]
             thresholds[j] = min(ok) if ok else float(grid.max()) + 1e-9
         return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
@@ -180,11 +179,19 @@ def _ascend_micro(scores: NDArray, y_true: NDArray, grid: NDArray, thresholds: N
             pred[:, j] = scores[:, j] >= best_t
 
 
+def _precision(y: NDArray, kept: NDArray) -> float:
+    """Precision of the ``kept`` rows against 0/1 ``y`` (0 when nothing is kept), as scikit-learn's
+    ``precision_score(..., zero_division=0)`` for one label; numpy only, so importing the decision
+    code does not import scikit-learn (a second of a cold ``fewtag triage``)."""
+    n = int(np.count_nonzero(kept))
+    return float(np.count_nonzero(np.asarray(y)[np.asarray(kept, dtype=bool)])) / n if n else 0.0
+
+
 def _precision_floor(scores: NDArray, y: NDArray, grid: NDArray, target: float) -> float:
     """The lowest grid threshold whose precision on (scores, y) reaches ``target``; above all if none."""
     for t in np.sort(grid):
         kept = scores >= t
-        if kept.any() and precision_score(y, kept, zero_division=0) >= target:
+        if kept.any() and _precision(y, kept) >= target:
             return float(t)
     return float(scores.max(initial=1.0)) + 1e-9
 

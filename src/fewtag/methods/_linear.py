@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
 
 __all__ = ["sigmoid", "softmax", "constant_columns", "fit_linear_head", "linear_scores"]
 
@@ -36,6 +35,7 @@ def fit_linear_head(
     gets a constant score. Single-label: one multinomial model; classes absent
     from ``y`` get a very low intercept.
     """
+    from sklearn.linear_model import LogisticRegression  # late: scoring a saved head needs numpy only
     c, d = y.shape[1], x.shape[1]
     coef, intercept = np.zeros((c, d)), np.zeros(c)
     if multi_label:
