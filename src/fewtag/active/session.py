@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +26,13 @@ from numpy.typing import NDArray
 
 from fewtag.active.base import Labelled, Pool, Vectors
 from fewtag.active.features import one_blas_thread, tfidf_svd_vectors
+from fewtag.active.history import record_round, round_history
+from fewtag.active.items import DEFAULT_TEXT, item_text, labelled, pool, split_items
 from fewtag.active.registry import DEFAULT_STRATEGY, get_strategy
 from fewtag.active.stopping import stopping_hint
 from fewtag.active.task import LabelTask
 from fewtag.crossval import CVEstimate, fit_with_cv
 from fewtag.data.store import Item, Store
-from fewtag.data.text import TextSpec
 from fewtag.decision import DecisionSpec
 from fewtag.errors import InputError
 from fewtag.labels import binarize
@@ -56,86 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_METHOD = "tfidf-logreg"
-_TEXT = TextSpec()
-
-
-_TEXTS: OrderedDict[tuple, str] = OrderedDict()
-_TEXTS_MAX = 50_000
-_TEXTS_LOCK = threading.Lock()
-
-
-def item_text(item: Item, spec: TextSpec | None = None) -> str:
-    """The model input of a store item (title + body through the text path).
-
-    Memoised in-process (the most recent 50,000 texts), so a long-running labelling
-    session cleans each issue's markdown once, not every round.
-    """
-    spec = spec or _TEXT
-    key = (spec.clean, spec.code_blocks, spec.max_chars, item.title, item.body)
-    with _TEXTS_LOCK:
-        hit = _TEXTS.get(key)
-        if hit is not None:
-            _TEXTS.move_to_end(key)
-            return hit
-    text = spec.text_of({"title": item.title, "body": item.body}, f"{item.repo}#{item.id}")
-    with _TEXTS_LOCK:
-        _TEXTS[key] = text
-        while len(_TEXTS) > _TEXTS_MAX:
-            _TEXTS.popitem(last=False)
-    return text
-
-
-def _key(item: Item) -> tuple[str, str]:
-    return (item.repo, item.id)
-
-
-def labelled(store: Store, task: LabelTask) -> tuple[list[Item], list[list[str]]]:
-    """The task's labelled items and their current labels (task order), in store order.
-
-    An item counts as labelled when it has a kept annotation (the latest wins; its labels
-    are cut to the task's; an empty list means "none of these" in a multi-label task), or
-    else when its own labels map onto the task's labels (in a single-label task: onto
-    exactly one of them).
-
-    Examples
-    --------
-    >>> s = Store(":memory:")
-    >>> _ = s.upsert_items([Item("o/r", "1", title="Crash", labels=["bug"]), Item("o/r", "2", title="Typo")])
-    >>> _ = s.add_annotations([("o/r", "2", ["docs"])])
-    >>> items, labs = labelled(s, LabelTask.from_labels("bug,docs"))
-    >>> [(i.id, lab) for i, lab in zip(items, labs)]
-    [('1', ['bug']), ('2', ['docs'])]
-    """
-    items, labels, _, _ = _split(store, task)
-    return items, labels
-
-
-def pool(store: Store, task: LabelTask) -> list[Item]:
-    """The task's items that are neither labelled nor skipped, in store order."""
-    return _split(store, task)[2]
-
-
-def _split(store: Store, task: LabelTask) -> tuple[list[Item], list[list[str]], list[Item], list[Item]]:
-    """One pass over the task's items: (labelled items, their labels, pool items, every item)."""
-    given = {(a.repo, a.item_id): a.labels for a in store.current_annotations()}
-    skipped = store.skipped_items()
-    items: list[Item] = []
-    labels: list[list[str]] = []
-    rest: list[Item] = []
-    every = list(task.items(store))
-    for item in every:
-        ann = given.get(_key(item))
-        if ann is not None:
-            items.append(item)
-            labels.append([x for x in task.labels if x in set(ann)])
-            continue
-        mapped = task.mapped(item.labels)
-        if mapped and (task.multi_label or len(mapped) == 1):
-            items.append(item)
-            labels.append(mapped)
-        elif _key(item) not in skipped:
-            rest.append(item)
-    return items, labels, rest, every
+_TEXT = DEFAULT_TEXT
 
 
 # ------------------------------------------------------------------- train
@@ -365,8 +285,8 @@ def next_batch(
     if trained is None:
         trained = train_current(store, task, method=method, seed=seed, params=params, estimate=False)
     skip = set(exclude)
-    lab_items, lab_labels, rest, every_item = _split(store, task)
-    candidates = [i for i in rest if _key(i) not in skip]
+    lab_items, lab_labels, rest, every_item = split_items(store, task)
+    candidates = [i for i in rest if (i.repo, i.id) not in skip]
     if not candidates:
         return []
     tagger = trained.tagger
@@ -411,27 +331,3 @@ def next_batch(
             suggested = [tagger.classes_[j] for j in np.flatnonzero(chosen[k])]
         out.append(Suggestion(candidates[p.index], suggested, row_scores, p.reason, trained.version))
     return out
-
-
-# ----------------------------------------------------------------- history
-def _history_key(task: LabelTask) -> str:
-    h = hashlib.sha256(json.dumps([task.labels, task.multi_label, task.repo]).encode()).hexdigest()[:12]
-    return f"active.history.{h}"
-
-
-def round_history(store: Store, task: LabelTask) -> list[dict[str, Any]]:
-    """The rounds recorded by :func:`record_round`, oldest first: ``{"version", "n_labelled", "estimate"}``."""
-    raw = store.get_meta(_history_key(task))
-    return list(json.loads(raw)) if raw else []
-
-
-def record_round(store: Store, task: LabelTask, trained: Trained) -> list[dict[str, Any]]:
-    """Append this round's estimate to the task's history in the store (once per model version); the history.
-
-    Feed ``[(r["n_labelled"], r["estimate"]) for r in history]`` to :func:`stopping_hint`.
-    """
-    history = round_history(store, task)
-    if not history or history[-1]["version"] != trained.version:
-        history.append({"version": trained.version, "n_labelled": trained.n_labelled, "estimate": trained.summary()})
-        store.set_meta(_history_key(task), json.dumps(history))
-    return history
