@@ -173,3 +173,20 @@ def test_jsonl_batch_round_trip_multi_label(store, tmp_path):
     assert got == {rows[0]["id"]: (["bug", "docs"], "ana"), rows[1]["id"]: ([], "ana")}
     # "none of these" counts as labelled in a multi-label task: neither item is offered again
     assert not {rows[0]["id"], rows[1]["id"]} & {i.id for i in pool(store, task)}
+
+
+def test_next_with_a_config_and_the_history_in_the_store(store, tmp_path):
+    from fewtag.active.session import round_history, stopping_hint
+    from fewtag.active.task import LabelTask
+
+    cfg = tmp_path / "dataset.toml"
+    cfg.write_text('[labels]\nkeep = ["bug", "docs", "question"]\nmap = { triage = "" }\n')
+    r = invoke("next", "--store", store.path, "--config", str(cfg), "--n", "4")
+    assert r.exit_code == 0, r.output
+    assert "9 labelled (bug 3, docs 3, question 3)" in r.output and "cross-validated macro F1" in r.output
+    task = LabelTask.from_config(cfg, store=store)
+    history = round_history(store, task)
+    assert len(history) == 1 and history[0]["n_labelled"] == 9 and history[0]["estimate"]["macro_f1"]["mean"] >= 0
+    assert invoke("next", "--store", store.path, "--config", str(cfg), "--n", "4").exit_code == 0
+    assert len(round_history(store, task)) == 1  # the same model version is recorded once
+    assert stopping_hint([(h["n_labelled"], h["estimate"]) for h in history]) is None
