@@ -6,8 +6,9 @@
   largest positive ones are shown. Other models have no per-word weights: nothing is shown.
 * :func:`similar_labelled`: the issues of the store that carry a managed label, ranked by
   TF-IDF cosine similarity to this one (words, English stop words left out, built on the fly over
-  the title and the first 1,000 characters of the body of each labelled issue; no encoder to load,
-  so a cold ``fewtag triage`` stays fast).
+  the title and the first 1,000 characters of the body of each labelled issue, by
+  :mod:`fewtag.deploy.similar`; no encoder and no scikit-learn to load, so a cold ``fewtag triage``
+  stays fast).
 """
 
 from __future__ import annotations
@@ -109,15 +110,10 @@ def similar_labelled(
             pool.append((it, tags))
     if not pool or not query.strip():
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from fewtag.deploy.similar import tfidf_similarities
 
     pool = pool[-max_pool:]  # the newest labelled issues (the store lists them by number)
-    vec = TfidfVectorizer(sublinear_tf=True, min_df=1, stop_words="english", dtype=np.float32)
-    try:
-        docs = vec.fit_transform([text_of(it) for it, _ in pool])
-    except ValueError:  # every document empty or stop words only
-        return []
-    sims = np.asarray((docs @ vec.transform([query]).T).todense()).ravel()
+    sims = tfidf_similarities([text_of(it) for it, _ in pool], query)
     order = np.argsort(-sims, kind="stable")[:k]
     return [
         Neighbour(
