@@ -113,3 +113,22 @@ def test_clean_markdown_removes_template_noise():
     assert "Please fill" not in cleaned and "Describe the bug" not in cleaned
     assert "I searched" not in cleaned and "img" not in cleaned
     assert "Loading fails" in cleaned and "line0" in cleaned and "line19" not in cleaned
+
+
+def test_labels_from_the_annotations_log_replace_the_github_labels(tmp_path, store_path, config_path):
+    with Store(store_path) as s:
+        unlabelled = [it for it in s.items("acme/widgets", include_prs=False) if not it.labels][:2]
+        labelled = next(it for it in s.items("acme/widgets", include_prs=False) if "bug" in it.labels)
+        s.add_annotations([(it.repo, it.id, ["documentation"]) for it in unlabelled], who="ana")
+        s.add_annotations([(labelled.repo, labelled.id, ["enhancement"])], who="ana")
+    out = tmp_path / "prep"
+    result = prepare(config_path, out, store=str(store_path))
+    ds = load_prepared(out)
+    got = {}
+    for split in (ds.train, ds.valid, ds.test):
+        got.update(zip(split.ids, split.labels))
+    found = {k: v for k, v in got.items() if any(k.endswith(f"#{it.id}") for it in [*unlabelled, labelled])}
+    assert len(found) == 3, list(got)[:3]
+    assert sorted(map(tuple, found.values())) == [("documentation",), ("documentation",), ("enhancement",)]
+    assert len(ds.unsup) == 28
+    assert any("annotations log" in n for n in result.notes)

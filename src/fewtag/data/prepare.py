@@ -20,7 +20,7 @@ import json
 import re
 import shutil
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,15 @@ def write_prepared(prepared: _Prepared, out: str | Path, cfg: PrepareConfig, con
     return Path(out)
 
 
+def _with_annotations(items: list[Item], given: dict[tuple[str, str], list[str]]) -> tuple[list[Item], int]:
+    """Items whose latest kept annotation replaces their GitHub labels (annotations are tags already,
+    and the config's ``map`` leaves a tag it does not name as it is); and how many changed."""
+    if not given:
+        return items, 0
+    out = [replace(it, labels=list(given[(it.repo, it.id)])) if (it.repo, it.id) in given else it for it in items]
+    return out, sum((it.repo, it.id) in given for it in items)
+
+
 def prepare(config_path: str | Path | None, out: str | Path, *, store: str | None = None) -> _Prepared:
     """``fewtag prepare``: read the config, the store (or files), write DIR."""
     from fewtag.data.importers import read_items
@@ -290,10 +299,16 @@ def prepare(config_path: str | Path | None, out: str | Path, *, store: str | Non
         with Store(cfg.store) as s:
             items = list(s.items(cfg.repo))
             repos = s.repos() if not items else []
+            given = {(a.repo, a.item_id): a.labels for a in s.current_annotations()}
         if not items:
             where = f" for repo {cfg.repo}" if cfg.repo else ""
             raise InputError(f"store {cfg.store} holds no items{where}; repos: {', '.join(repos) or 'none'}")
+        items, annotated = _with_annotations(items, given)
     prepared = prepare_items(items, cfg, predefined)
+    if predefined is None and annotated:
+        prepared.notes.append(
+            f"{annotated} items take their labels from the annotations log (fewtag annotate / import)"
+        )
     prepared.dataset.path = write_prepared(prepared, out, cfg, config_path)
     return prepared
 
