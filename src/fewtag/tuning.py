@@ -155,9 +155,7 @@ def _tune_per_label(
     thresholds = np.full(c, base, dtype=float)
     if precision_target is not None:
         for j in range(c):
-            ok = [
-                t for t in grid if _precision(y_true[:, j], scores[:, j] >= t) >= precision_target
-            ]
+            ok = [t for t in grid if _precision(y_true[:, j], scores[:, j] >= t) >= precision_target]
             thresholds[j] = min(ok) if ok else float(grid.max()) + 1e-9
         return DecisionRule("per-label", thresholds=thresholds.tolist(), abstain=True)
     _ascend_micro(scores, y_true, grid, thresholds, list(range(c)))

@@ -36,6 +36,7 @@ def fit_linear_head(
     from ``y`` get a very low intercept.
     """
     from sklearn.linear_model import LogisticRegression  # late: scoring a saved head needs numpy only
+
     c, d = y.shape[1], x.shape[1]
     coef, intercept = np.zeros((c, d)), np.zeros(c)
     if multi_label:
