@@ -5,8 +5,9 @@ scikit-learn's ``TfidfVectorizer``: importing scikit-learn costs about a second 
 ``fewtag triage`` whose model does not need it (an encoder model on ONNX Runtime). The weights
 follow ``TfidfVectorizer(sublinear_tf=True, stop_words="english")``: words of two or more letters,
 lower-cased, English stop words left out, sublinear term frequency ``1 + ln(tf)``, smoothed idf
-``ln((1 + n) / (1 + df)) + 1``, unit-length vectors. The stop-word list is shorter than scikit-learn's, so scores differ a little
-(correlation 0.97 over 1,500 bundled issues); on a text without stop words they are equal.
+``ln((1 + n) / (1 + df)) + 1``, unit-length vectors. The stop-word list is shorter than
+scikit-learn's, so scores differ a little (correlation 0.97 over 1,500 bundled issues); on a text
+without stop words they are equal.
 """
 
 from __future__ import annotations
