@@ -20,6 +20,8 @@ def _fake_hub_cache(root, repo_id: str):
 
 
 def test_a_model_in_the_hub_cache_is_found(tmp_path, monkeypatch):
+    import huggingface_hub  # noqa: F401  imported before the cache moves, as by the rest of the suite
+
     snap = _fake_hub_cache(tmp_path, "someone/tiny-model")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     assert resolve_model("someone/tiny-model") == snap

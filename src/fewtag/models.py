@@ -109,26 +109,28 @@ def resolve_model(model_id: str | os.PathLike[str], *, method: str | None = None
     )
 
 
-def _hf_cache_may_hold(repo_id: str) -> bool:
-    """Whether the Hugging Face cache has a folder for ``repo_id`` (so huggingface_hub, a slow
-    import, is only loaded when it can answer)."""
+def _hf_hub_cache() -> Path:
+    """The Hugging Face hub cache folder, read from the environment at call time (huggingface_hub
+    reads it once, when it is imported)."""
     import os
 
     root = os.environ.get("HF_HUB_CACHE") or os.path.join(
         os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface"), "hub"
     )
-    return Path(root, "models--" + repo_id.replace("/", "--")).is_dir()
+    return Path(root)
 
 
 def _from_hf_cache(repo_id: str) -> Path | None:
-    if not _hf_cache_may_hold(repo_id):
+    # huggingface_hub is a slow import: only when its cache has a folder for this model
+    cache = _hf_hub_cache()
+    if not (cache / ("models--" + repo_id.replace("/", "--"))).is_dir():
         return None
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
         return None
     try:
-        return Path(snapshot_download(repo_id, local_files_only=True))
+        return Path(snapshot_download(repo_id, local_files_only=True, cache_dir=str(cache)))
     except Exception:
         return None
 
