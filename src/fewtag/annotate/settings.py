@@ -15,11 +15,12 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from fewtag.errors import ConfigError
+from fewtag.service.settings import MIN_SECRET_CHARS, check_secret
 
 __all__ = ["AnnotateSettings", "check_access", "is_loopback", "MIN_TOKEN_CHARS", "TOKEN_VAR"]
 
 #: the shortest token accepted without ``allow_weak_secret`` (issue 12: the same rule as ``fewtag serve``)
-MIN_TOKEN_CHARS = 16
+MIN_TOKEN_CHARS = MIN_SECRET_CHARS  # the service's rule for every secret
 TOKEN_VAR = "FEWTAG_ANNOTATE_TOKEN"
 
 
@@ -105,22 +106,12 @@ def check_access(settings: AnnotateSettings) -> None:
     ...
     fewtag.errors.ConfigError: --host 0.0.0.0 is not loopback: set FEWTAG_ANNOTATE_TOKEN ...
     """
-    advice = f"a random value of at least {MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 32`)"
-    value = settings.token
-    if value is None:
+    if settings.token is None:
         if not is_loopback(settings.host):
             raise ConfigError(
-                f"--host {settings.host} is not loopback: set {TOKEN_VAR} to {advice}, "
+                f"--host {settings.host} is not loopback: set {TOKEN_VAR} to a random value of at least "
+                f"{MIN_TOKEN_CHARS} characters (e.g. `openssl rand -hex 32`), "
                 "or bind to 127.0.0.1 and reach the page through an SSH tunnel"
             )
         return
-    if not value.strip():
-        what = "empty" if not value else "only whitespace"
-        raise ConfigError(f"{TOKEN_VAR} is set but {what}; unset it or set {advice}")
-    if value != value.strip():
-        raise ConfigError(f"{TOKEN_VAR} has spaces or a newline around it; remove them (the value is compared exactly)")
-    if len(value) < MIN_TOKEN_CHARS and not settings.allow_weak_secret:
-        raise ConfigError(
-            f"{TOKEN_VAR} has {len(value)} characters, fewer than {MIN_TOKEN_CHARS}; use {advice}, "
-            "or pass --allow-weak-secret (FEWTAG_ALLOW_WEAK_SECRET=1) to accept it"
-        )
+    check_secret(TOKEN_VAR, settings.token, allow_weak=settings.allow_weak_secret)

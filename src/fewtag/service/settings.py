@@ -44,7 +44,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fewtag.errors import ConfigError
 
-__all__ = ["ServiceSettings", "get_settings", "check_secrets", "MIN_SECRET_CHARS"]
+__all__ = ["ServiceSettings", "get_settings", "check_secrets", "check_secret", "MIN_SECRET_CHARS"]
 
 #: the shortest token or webhook secret accepted without ``allow_weak_secret``
 MIN_SECRET_CHARS = 16
@@ -110,20 +110,28 @@ def check_secrets(settings: ServiceSettings) -> None:
     fewtag.errors.ConfigError: FEWTAG_API_TOKEN is set but empty; unset it or set a random value ...
     """
     for var, secret in (("FEWTAG_API_TOKEN", settings.api_token), ("FEWTAG_WEBHOOK_SECRET", settings.webhook_secret)):
-        if secret is None:
-            continue
-        value = secret.get_secret_value()
-        advice = (
-            f"unset it or set a random value of at least {MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 32`)"
+        if secret is not None:
+            check_secret(var, secret.get_secret_value(), allow_weak=settings.allow_weak_secret)
+
+
+def check_secret(var: str, value: str, *, allow_weak: bool = False) -> None:
+    """Refuse a set secret that is empty, whitespace only, has spaces around it, or is shorter than
+    :data:`MIN_SECRET_CHARS` (unless ``allow_weak``): one :class:`~fewtag.errors.ConfigError` naming ``var``.
+
+    The one rule for every secret fewtag takes (the service's token and webhook secret,
+    ``FEWTAG_ANNOTATE_TOKEN``).
+
+    >>> check_secret("FEWTAG_API_TOKEN", "x" * 16)
+    """
+    advice = f"unset it or set a random value of at least {MIN_SECRET_CHARS} characters (e.g. `openssl rand -hex 32`)"
+    if not value.strip():
+        what = "empty" if not value else "only whitespace"
+        raise ConfigError(f"{var} is set but {what}; {advice}")
+    if value != value.strip():
+        raise ConfigError(f"{var} has spaces or a newline around it; remove them (the value is compared exactly)")
+    if len(value) < MIN_SECRET_CHARS and not allow_weak:
+        raise ConfigError(
+            f"{var} has {len(value)} characters, fewer than {MIN_SECRET_CHARS}; "
+            f"use a longer random value (e.g. `openssl rand -hex 32`), or pass "
+            f"--allow-weak-secret (FEWTAG_ALLOW_WEAK_SECRET=1) to accept it"
         )
-        if not value.strip():
-            what = "empty" if not value else "only whitespace"
-            raise ConfigError(f"{var} is set but {what}; {advice}")
-        if value != value.strip():
-            raise ConfigError(f"{var} has spaces or a newline around it; remove them (the value is compared exactly)")
-        if len(value) < MIN_SECRET_CHARS and not settings.allow_weak_secret:
-            raise ConfigError(
-                f"{var} has {len(value)} characters, fewer than {MIN_SECRET_CHARS}; "
-                f"use a longer random value (e.g. `openssl rand -hex 32`), or pass "
-                f"--allow-weak-secret (FEWTAG_ALLOW_WEAK_SECRET=1) to accept it"
-            )
