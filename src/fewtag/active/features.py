@@ -15,9 +15,10 @@ signal used to find examples of a label nobody has labelled yet.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,8 +41,9 @@ _WORD = re.compile(r"[a-z][a-z0-9]+")
 _STEM = 6
 
 
-def one_blas_thread():
-    """A context in which BLAS runs on one thread.
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """A context (or, as ``@one_blas_thread()``, a decorator) in which BLAS runs on one thread.
 
     The matrices of a labelling round are small (a few hundred rows): with two BLAS threads
     on two busy cores, a tfidf-logreg fit on 230 issues measured 2.8 s of CPU against 0.22 s
@@ -49,7 +51,8 @@ def one_blas_thread():
     """
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-    return threadpool_limits(limits=1, user_api="blas")
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _stems(text: str) -> list[str]:

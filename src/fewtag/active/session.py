@@ -101,6 +101,7 @@ def _version(method: str, seed: int, task: LabelTask, items: Sequence[Item], lab
     return f"{method}-{len(items)}-{h.hexdigest()[:10]}"
 
 
+@one_blas_thread()  # small fits: two BLAS threads spin on busy cores
 def train_current(
     store: Store,
     task: LabelTask,
@@ -124,21 +125,6 @@ def train_current(
     UnknownMethodError, ConfigError
         A bad method name or parameter (before anything is fitted).
     """
-    with one_blas_thread():
-        return _train_current(store, task, method=method, seed=seed, params=params, estimate=estimate, log=log)
-
-
-def _train_current(
-    store: Store,
-    task: LabelTask,
-    *,
-    method: str = DEFAULT_METHOD,
-    seed: int = 0,
-    params: dict[str, Any] | None = None,
-    estimate: bool = True,
-    log: Callable[[str], None] | None = None,
-) -> Trained:
-    """:func:`train_current` itself (BLAS limited to one thread by the caller)."""
     start = time.perf_counter()
     create(method, params, seed=seed)  # a bad name fails first
     items, labels = labelled(store, task)
