@@ -17,22 +17,9 @@ from fewtag.data.store_predictions import Selection
 from fewtag.engine import model_key, tag_store
 from fewtag.errors import ConfigError, InputError
 from tests.engine.conftest import make_model, make_store
+from tests.utils.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from fewtag.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["fewtag", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_put_predictions_never_writes_twice(tmp_path):

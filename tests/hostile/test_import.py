@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-import sys
 import tracemalloc
 import zipfile
 
@@ -15,6 +14,7 @@ import pytest
 from fewtag.data.importers import import_file, read_items
 from fewtag.data.store import Item, Store
 from fewtag.errors import DataFormatError, TaggerError
+from tests.utils.cli import run_cli
 
 REPO_URL = "https://api.github.com/repos/acme/widgets"
 
@@ -39,21 +39,6 @@ def _write_jsonl(path, rows) -> None:
 def _dump(db) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT * FROM items ORDER BY repo, id").fetchall()
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """The real entry point (``fewtag.cli.main``) in-process: exit code, stdout, stderr."""
-    from fewtag.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["fewtag", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # ------------------------------------------------------------ 12.6 stale data

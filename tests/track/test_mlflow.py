@@ -9,22 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.engine.conftest import WORDS, synthetic_items
+from tests.utils.cli import run_cli
 
 mlflow = pytest.importorskip("mlflow")
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from fewtag.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["fewtag", *args])
-    monkeypatch.setenv("COLUMNS", "300")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
